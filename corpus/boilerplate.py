@@ -1,0 +1,118 @@
+"""Website furniture in plain text: what it is, and the method that finds it.
+
+Plain text carries no markup cues, so DOM extractors keep the whole tail of a page
+(shared/docs/arabic-text.md). The method here is line-based and conservative:
+
+1. Every line is classified:
+   - *marker*: it matches a known site marker (correction notice, related articles,
+     newsletter, subscribe, login and password forms, copyright, share/follow);
+   - *source line*: the whole line is a publication in guillemets or parentheses,
+     ``«القدس العربي»``, ``(رويترز)``; it becomes ``metadata.outlet``;
+   - *ui*: a short line without terminal punctuation (at most ``short_words`` words),
+     or, in an Arabic document, a line that is mostly Latin;
+   - *body*: anything else.
+2. From the end of the document backwards, marker, ui, source and blank lines are
+   removed until the first body line: the tail never reaches into the body, so a body
+   paragraph after a marker stops the cut and is kept.
+3. From the start, only *marker* lines (and blank lines between them) are removed, so a
+   title line (short, without a full stop) is kept and recorded as ``metadata.title``.
+
+Every removed line is returned with its reason, so the document keeps it as a raw span.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+__all__ = ["BoilerplateResult", "find_boilerplate", "MARKERS"]
+
+# name -> pattern (searched, case-insensitive) of a line that is site furniture
+MARKERS: dict[str, str] = {
+    "correction-notice": r"اذا كنت تعتقد|إذا كنت تعتقد|أرسل/أرسلي تصحيح|ارسل تصحيح",
+    "related-articles": r"المقالات ذات الصلة|مقالات ذات صلة|اقرأ أيضا|اقرأ ايضا|related (articles|posts|stories)|read more",
+    "newsletter": r"النشرة البريدية|النشرة الإخبارية|newsletter",
+    "subscribe": r"^اشترك|اشترك ليصلك|subscribe",
+    "search-box": r"^ابحث\s*هنا$|^ابحثهنا$|^search$",
+    "login": r"welcome back|login to your account|log in|sign in|sign up|تسجيل الدخول|create an account",
+    "password": r"password|كلمة المرور|كلمة السر",
+    "playlist": r"add new playlist|playlist",
+    "share": r"^(شارك|مشاركة|share)(\s|:|$)|share (this|on)|تابعونا|follow us",
+    "copyright": r"جميع الحقوق محفوظة|all rights reserved|©|copyright",
+    "cookies": r"cookies?|ملفات تعريف الارتباط",
+    "comments": r"^التعليقات$|^(أضف|اضف) تعليق|leave a (comment|reply)",
+}
+_MARKER_RES = [(name, re.compile(p, re.I)) for name, p in MARKERS.items()]
+_SOURCE_LINE = re.compile(r"^\s*(?:«\s*([^«»\n]{2,60}?)\s*»|\(\s*([^()\n]{2,60}?)\s*\))\s*$")
+_WORD = re.compile(r"\w+")
+_LATIN = re.compile(r"[A-Za-z]")
+_ARABIC = re.compile(r"[\u0600-\u06ff]")
+_TERMINAL = re.compile(r"[.!?؟…:»\"”)]\s*$")
+
+
+@dataclass
+class BoilerplateResult:
+    removed: list[tuple[int, int, str]] = field(default_factory=list)  # (start, end, reason)
+    outlet: str | None = None
+    title: str | None = None
+
+
+def _classify(line: str, arabic_doc: bool, short_words: int) -> str:
+    stripped = line.strip()
+    if not stripped:
+        return "blank"
+    for name, rx in _MARKER_RES:
+        if rx.search(stripped):
+            return f"footer-marker:{name}"
+    if _SOURCE_LINE.match(stripped):
+        return "source-line"
+    words = len(_WORD.findall(stripped))
+    if arabic_doc:
+        latin = len(_LATIN.findall(stripped))
+        arabic = len(_ARABIC.findall(stripped))
+        if latin > 2 * arabic:
+            return "ui-line:latin"
+    if words <= short_words and not _TERMINAL.search(stripped):
+        return "ui-line:short"
+    return "body"
+
+
+def find_boilerplate(text: str, short_words: int = 3) -> BoilerplateResult:
+    """Boilerplate lines of ``text`` (already normalized: ``\\n`` line ends)."""
+    lines = []  # (start, end_without_newline, kind)
+    pos = 0
+    arabic_doc = len(_ARABIC.findall(text)) > len(_LATIN.findall(text))
+    for line in text.split("\n"):
+        lines.append((pos, pos + len(line), _classify(line, arabic_doc, short_words)))
+        pos += len(line) + 1
+    result = BoilerplateResult()
+
+    # the tail, backwards, until the first body line
+    tail: list[tuple[int, int, str]] = []
+    i = len(lines) - 1
+    while i >= 0 and lines[i][2] != "body":
+        tail.append(lines[i])
+        i -= 1
+    # the head: marker lines only (titles are short lines and must stay)
+    head: list[tuple[int, int, str]] = []
+    j = 0
+    while j <= i and (lines[j][2].startswith("footer-marker:") or lines[j][2] == "blank"):
+        head.append(lines[j])
+        j += 1
+    for s, e, kind in head + sorted(tail):
+        if kind == "blank":
+            continue
+        if kind == "source-line" and result.outlet is None:
+            m = _SOURCE_LINE.match(text[s:e])
+            result.outlet = (m.group(1) or m.group(2)).strip()
+        kind = kind.replace("footer-marker:", "header-marker:") if (s, e, kind) in head else kind
+        result.removed.append((s, e, kind))
+    # the title: the first kept line, when it reads like a headline (no terminal stop)
+    for s, e, kind in lines[j : i + 1]:
+        if kind == "blank":
+            continue
+        line = text[s:e].strip()
+        if not _TERMINAL.search(line) and len(_WORD.findall(line)) <= 30:
+            result.title = line
+        break
+    return result

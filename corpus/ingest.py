@@ -1,0 +1,341 @@
+"""Ingest: raw files to normalized Document records, streamed into JSONL shards.
+
+The pipeline for one document (``document_from_raw``) is a pure function, so it runs the
+same in this process or in a pool (``jobs``):
+
+    decoded raw --html_to_text--> t0 --normalize--> t1 --boilerplate--> t2 --whitespace--> text
+
+Each step records its edits; the composed edits map ``text`` back onto the decoded raw
+source exactly (``corpus.to_raw``/``corpus.from_raw``), and every removed stretch of
+boilerplate is kept as a raw span with its reason.
+
+``ingest`` adds what needs the whole stream: exact duplicates (same id, or the same text
+after normalization) are kept once and reported; near-duplicates (MinHash over word
+5-grams, LSH with 8 bands of 8 rows: Jaccard 0.8 is flagged with probability 0.77,
+0.5 with 0.03) are flagged with the id they resemble; rejects are written with their
+reason; shards appear atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import sys
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Iterable, Iterator
+
+import msgspec
+import numpy as np
+
+from .boilerplate import find_boilerplate
+from .errors import CorpusError, InputError
+from .io import ShardWriter, atomic_write
+from .normalize import Profile, clean_whitespace, get_profile
+from .offsets import EditBuilder, OffsetMap, compose
+from .readers import JsonlFields, RawDoc, ReadOptions, find_inputs, read_path
+from .records import Document, Extraction, Metadata, Normalization, Removed, Source
+from .schemas import SCHEMA_VERSION
+from .segment import segment
+
+__all__ = ["IngestOptions", "IngestReport", "document_from_raw", "document_from_text", "iter_documents", "ingest"]
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+EXTRACTION_VERSION = "1.0.0"
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    profile: Profile = field(default_factory=get_profile)
+    language: str = "ar"
+    fields: JsonlFields = JsonlFields()
+    boilerplate: bool = True
+    near_duplicates: bool = True
+    shard_size: int = 10_000
+
+
+class _Rejected(Exception):
+    def __init__(self, error: InputError):
+        self.error = error
+
+
+def document_from_raw(raw: RawDoc, options: IngestOptions = IngestOptions()) -> Document:
+    """Normalize, strip boilerplate and segment one raw document."""
+    removed: list[tuple[int, int, str]] = []
+    meta: dict = dict(raw.metadata)
+    if raw.format == "html":
+        from .html import html_to_text, main_content_lines
+
+        t0, e0, removed, html_meta = html_to_text(raw.raw)
+        method = "html-tokenizer+trafilatura"
+    else:
+        t0, e0, html_meta = raw.raw, [], {}
+        method = "text-rules"
+    t1, e1 = options.profile(t0)
+    e01 = compose(e0, e1)
+    cuts: list[tuple[int, int, str]] = []
+    if options.boilerplate:
+        if raw.format == "html":
+            lines, extra = main_content_lines(raw.raw, t1)
+            cuts.extend(lines)
+            for k, v in extra.items():
+                html_meta.setdefault(k, v)
+        found = find_boilerplate(t1)
+        cuts.extend(found.removed)
+        if found.outlet:
+            meta.setdefault("outlet", found.outlet)
+        if found.title:
+            html_meta.setdefault("title", found.title)
+    for k, v in html_meta.items():
+        meta.setdefault(k, v)
+    # delete the boilerplate lines of t1, then tidy the white space the cuts leave
+    b = EditBuilder(t1)
+    to_raw = OffsetMap(e01, len(raw.raw), len(t1))
+    for s, e, reason in sorted(set(cuts)):
+        if s < b.pos:
+            continue
+        b.replace(s, e, "")
+        rs, re_ = to_raw.to_src(s, e)
+        removed.append((rs, re_, reason))
+    t2, e2 = b.finish()
+    text, e3 = clean_whitespace(t2)
+    if not text:
+        what = "no text after boilerplate removal" if removed else "document without text (empty or white space only)"
+        raise InputError(_where(raw), what)
+    edits = compose(e01, compose(e2, e3))
+    sentences, tokens = segment(text)
+    doc_id = raw.doc_id if raw.doc_id is not None else raw.sha256[:16]
+    if not _ID.match(doc_id):
+        raise InputError(_where(raw), "id is not usable as a document id (letters, digits and . _ : - only, at most 128)", field="id", value=doc_id)
+    metadata = Metadata(
+        title=meta.get("title"), url=meta.get("url"), published=meta.get("published"),
+        author=meta.get("author"), outlet=meta.get("outlet"),
+    )
+    return Document(
+        schema_version=SCHEMA_VERSION,
+        id=doc_id,
+        text=text,
+        language=options.language,
+        source=Source(
+            path=raw.path, sha256=raw.sha256, encoding=raw.encoding, format=raw.format,
+            url=meta.get("url"), compression=raw.compression, line=raw.line, field=raw.text_field,
+        ),
+        normalization=Normalization(**options.profile.describe()),
+        extraction=Extraction(method=method, version=EXTRACTION_VERSION),
+        raw_length=len(raw.raw),
+        edits=edits,
+        removed=[Removed(start=s, end=e, reason=r, text=raw.raw[s:e]) for s, e, r in sorted(removed)],
+        sentences=sentences,
+        tokens=tokens,
+        metadata=metadata,
+    )
+
+
+def document_from_text(
+    text: str, *, path: str = "inline.txt", doc_id: str | None = None, metadata: dict | None = None,
+    options: IngestOptions = IngestOptions(),
+) -> Document:
+    """A Document from a string, as ``ingest`` would make it from a UTF-8 .txt file."""
+    data = text.encode("utf-8")
+    raw = RawDoc(path=path, raw=text, sha256=hashlib.sha256(data).hexdigest(), encoding="utf-8", format="txt",
+                 doc_id=doc_id, metadata=dict(metadata or {}))
+    return document_from_raw(raw, options)
+
+
+def _where(raw: RawDoc) -> str:
+    return f"{raw.path}:{raw.line}" if raw.line else raw.path
+
+
+def _display_path(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def iter_raw(sources: Iterable[str | Path], options: IngestOptions) -> Iterator[RawDoc | InputError]:
+    read_options = ReadOptions(fields=options.fields)
+    for path in find_inputs(list(sources)):
+        where = _display_path(path)
+        if not path.exists():
+            yield InputError(where, "no such file or directory")
+            continue
+        yield from read_path(path, where, read_options)
+
+
+def _transform(item: RawDoc | InputError, options: IngestOptions):
+    """Worker function: a Document with its MinHash signature, or the error."""
+    if isinstance(item, InputError):
+        return item, None
+    try:
+        doc = document_from_raw(item, options)
+    except InputError as exc:
+        return exc, None
+    sig = _minhash(doc) if options.near_duplicates else None
+    return doc, sig
+
+
+def iter_documents(
+    sources: Iterable[str | Path], options: IngestOptions = IngestOptions(), jobs: int = 1
+) -> Iterator[tuple[Document | InputError, np.ndarray | None]]:
+    """Documents (or the InputError of what could not be read), in input order."""
+    items = iter_raw(sources, options)
+    if jobs <= 1:
+        for item in items:
+            yield _transform(item, options)
+        return
+    import functools
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    with ctx.Pool(jobs) as pool:
+        yield from pool.imap(functools.partial(_transform, options=options), items, chunksize=16)
+
+
+# --- near-duplicates ------------------------------------------------------------------
+
+_PERMS = 64
+_BANDS = 8
+_rng = np.random.default_rng(20261125)
+_A = _rng.integers(1, 2**63, size=_PERMS, dtype=np.uint64) | np.uint64(1)
+_B = _rng.integers(0, 2**63, size=_PERMS, dtype=np.uint64)
+_SHINGLE = 5
+
+
+def _minhash(doc: Document) -> np.ndarray | None:
+    words = [doc.text[s:e] for s, e in doc.tokens]
+    if len(words) < _SHINGLE:
+        return None
+    h = np.fromiter((zlib.crc32(w.encode("utf-8")) for w in words), dtype=np.uint64, count=len(words))
+    n = len(words) - _SHINGLE + 1
+    sh = np.zeros(n, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for k in range(_SHINGLE):
+            sh = sh * np.uint64(1_000_003) + h[k : k + n]
+        hv = (_A[:, None] * sh[None, :] + _B[:, None]) >> np.uint64(32)
+    return hv.min(axis=1).astype(np.uint32)
+
+
+class _LshIndex:
+    """Band keys of the documents seen so far -> the first document that had them."""
+
+    def __init__(self) -> None:
+        self._bands: list[dict[bytes, str]] = [{} for _ in range(_BANDS)]
+
+    def add(self, doc_id: str, sig: np.ndarray) -> str | None:
+        rows = _PERMS // _BANDS
+        match = None
+        for i, table in enumerate(self._bands):
+            key = sig[i * rows : (i + 1) * rows].tobytes()[:16]
+            other = table.setdefault(key, doc_id)
+            if other != doc_id and match is None:
+                match = other
+        return match
+
+
+# --- the stage ------------------------------------------------------------------------
+
+
+@dataclass
+class IngestReport:
+    documents: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    near_duplicates: int = 0
+    shards: list[str] = field(default_factory=list)
+    rejects_path: str | None = None
+
+
+def ingest(
+    sources: Iterable[str | Path],
+    out_dir: str | Path,
+    options: IngestOptions = IngestOptions(),
+    *,
+    jobs: int = 1,
+    progress: bool = True,
+    stderr: IO[str] | None = None,
+) -> IngestReport:
+    """Ingest files and folders into ``out_dir``; see the module docstring."""
+    stderr = stderr or sys.stderr
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    staging = out / ".ingest-staging"
+    shutil.rmtree(staging, ignore_errors=True)
+    report = IngestReport()
+    rejects: list[bytes] = []
+    duplicates: list[bytes] = []
+    seen_ids: dict[str, str] = {}
+    seen_text: dict[bytes, str] = {}
+    lsh = _LshIndex()
+    sources = list(sources)
+    if not sources:
+        raise CorpusError("nothing to ingest: give at least one file or folder")
+
+    def reject(err: InputError) -> None:
+        report.rejected += 1
+        stderr.write(f"rejected: {err}\n")
+        rejects.append(msgspec.json.encode({"source": err.where, "reason": err.reason, "field": err.field,
+                                            "value": None if err.value is None else repr(err.value)[:200]}))
+
+    bar = _progress(progress)
+    try:
+        with ShardWriter(staging, "documents", options.shard_size) as writer:
+            for doc, sig in iter_documents(sources, options, jobs):
+                bar.advance()
+                if isinstance(doc, InputError):
+                    reject(doc)
+                    continue
+                digest = hashlib.sha256(doc.text.encode("utf-8")).digest()[:16]
+                first = seen_ids.get(doc.id) or seen_text.get(digest)
+                if first is not None:
+                    report.duplicates += 1
+                    kind = "same id" if doc.id in seen_ids else "same text after normalization"
+                    stderr.write(f"duplicate: {doc.source.path} ({doc.id}) is {kind} as {first}; kept once\n")
+                    duplicates.append(msgspec.json.encode({"id": doc.id, "source": doc.source.path, "duplicate_of": first, "kind": kind}))
+                    continue
+                seen_ids[doc.id] = doc.id
+                seen_text[digest] = doc.id
+                if sig is not None:
+                    similar = lsh.add(doc.id, sig)
+                    if similar is not None:
+                        report.near_duplicates += 1
+                        doc = msgspec.structs.replace(doc, near_duplicate_of=similar)
+                writer.write(doc)
+                report.documents += 1
+    finally:
+        bar.close()
+    # publish: replace the shards of an earlier run by the new ones
+    for old in out.glob("documents-*.jsonl"):
+        old.unlink()
+    for p in writer.paths:
+        os.replace(p, out / p.name)
+        report.shards.append(str(out / p.name))
+    shutil.rmtree(staging, ignore_errors=True)
+    atomic_write(out / "rejects.jsonl", b"".join(r + b"\n" for r in rejects))
+    atomic_write(out / "duplicates.jsonl", b"".join(r + b"\n" for r in duplicates))
+    report.rejects_path = str(out / "rejects.jsonl")
+    return report
+
+
+class _progress:
+    """A rich progress counter on a terminal, nothing otherwise or when quiet."""
+
+    def __init__(self, enabled: bool):
+        self._p = None
+        if enabled and sys.stderr.isatty():
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self._p = Progress(SpinnerColumn(), TextColumn("ingest: {task.completed} documents"), TimeElapsedColumn(), transient=True)
+            self._p.start()
+            self._task = self._p.add_task("ingest", total=None)
+
+    def advance(self) -> None:
+        if self._p is not None:
+            self._p.advance(self._task)
+
+    def close(self) -> None:
+        if self._p is not None:
+            self._p.stop()

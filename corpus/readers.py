@@ -1,0 +1,253 @@
+"""Raw inputs: finding files, decoding bytes, and one reader per format.
+
+A reader takes a path and its (decompressed) bytes and yields ``RawDoc`` items, or
+``InputError`` items for parts it cannot read (a bad JSONL line): the caller keeps
+those as rejects and goes on. Readers live in ``READERS`` by format name.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+from .errors import InputError
+
+__all__ = ["RawDoc", "READERS", "decode_bytes", "find_inputs", "read_path", "format_of", "JsonlFields"]
+
+
+@dataclass
+class RawDoc:
+    path: str
+    raw: str  # the decoded raw text that offsets of ``edits`` and ``removed`` point into
+    sha256: str  # of the raw bytes this document was decoded from
+    encoding: str
+    format: str
+    compression: str | None = None
+    line: int | None = None
+    text_field: str | None = None  # the JSONL field the text came from
+    doc_id: str | None = None
+    metadata: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class JsonlFields:
+    """Names of the JSONL fields; ``text`` is required, the others optional."""
+
+    text: str = "text"
+    id: str = "id"
+    url: str = "url"
+    title: str = "title"
+    published: str = "published"
+    author: str = "author"
+
+
+# --- decoding -------------------------------------------------------------------------
+
+_BOMS = [
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+]
+_ARABIC_SINGLE_BYTE = ("cp1256", "iso8859_6")
+
+
+def _looks_binary(data: bytes) -> bool:
+    sample = data[:8192]
+    if b"\x00" in sample:
+        return True
+    controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    return controls > len(sample) // 20
+
+
+def _arabic_score(text: str) -> float:
+    """Share of characters that are plausible in Arabic news (letters, digits, space, ASCII)."""
+    good = sum(1 for ch in text if ch.isascii() or "\u0600" <= ch <= "\u06ff" or ch in "«»–—“”’")
+    return good / max(1, len(text))
+
+
+def decode_bytes(data: bytes, where: str) -> tuple[str, str]:
+    """``(text, encoding)``. A BOM is kept in the text (as U+FEFF) so that offsets into
+    the text map to the bytes with the recorded codec; normalization removes it."""
+    if not data:
+        raise InputError(where, "empty file")
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(codec), codec
+            except UnicodeDecodeError as exc:
+                raise InputError(where, f"undecodable: {codec} byte-order mark, but byte {exc.start} is invalid") from None
+    # UTF-16 without a BOM: every other byte is zero for ASCII, or Arabic high bytes 0x06
+    if len(data) >= 4 and len(data) % 2 == 0:
+        even_zero = data[1::2].count(0) > len(data) // 4
+        odd_zero = data[0::2].count(0) > len(data) // 4
+        for flag, codec in ((even_zero, "utf-16-le"), (odd_zero, "utf-16-be")):
+            if flag:
+                try:
+                    return data.decode(codec), codec
+                except UnicodeDecodeError:
+                    pass
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    if _looks_binary(data):
+        raise InputError(where, "binary file (control bytes), not text")
+    # the two Arabic single-byte codepages first: charset detectors confuse them
+    best: tuple[float, str, str] | None = None
+    for codec in _ARABIC_SINGLE_BYTE:
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        score = _arabic_score(text)
+        if best is None or score > best[0]:
+            best = (score, text, codec)
+    if best is not None and best[0] > 0.97 and any("\u0621" <= ch <= "\u064a" for ch in best[1]):
+        return best[1], best[2]
+    from charset_normalizer import from_bytes
+
+    match = from_bytes(data).best()
+    if match is None:
+        raise InputError(where, "undecodable: not UTF-8, UTF-16, Windows-1256, ISO-8859-6 or another known encoding")
+    return str(match), match.encoding
+
+
+# --- readers --------------------------------------------------------------------------
+
+Reader = Callable[[str, bytes, "ReadOptions"], Iterator["RawDoc | InputError"]]
+READERS: dict[str, Reader] = {}
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    fields: JsonlFields = JsonlFields()
+
+
+def _reader(*names: str):
+    def register(fn: Reader) -> Reader:
+        for name in names:
+            READERS[name] = fn
+        return fn
+
+    return register
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@_reader("txt")
+def _read_txt(where: str, data: bytes, options: ReadOptions) -> Iterator[RawDoc | InputError]:
+    text, encoding = decode_bytes(data, where)
+    yield RawDoc(path=where, raw=text, sha256=_sha256(data), encoding=encoding, format="txt")
+
+
+@_reader("html")
+def _read_html(where: str, data: bytes, options: ReadOptions) -> Iterator[RawDoc | InputError]:
+    text, encoding = decode_bytes(data, where)
+    yield RawDoc(path=where, raw=text, sha256=_sha256(data), encoding=encoding, format="html")
+
+
+@_reader("jsonl")
+def _read_jsonl(where: str, data: bytes, options: ReadOptions) -> Iterator[RawDoc | InputError]:
+    text, encoding = decode_bytes(data, where)
+    f = options.fields
+    raw_lines = data.split(b"\n") if encoding == "utf-8" else None
+    for n, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+        place = f"{where}:{n}"
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield InputError(place, f"malformed JSON: {exc.msg} at column {exc.colno}")
+            continue
+        if not isinstance(obj, dict):
+            yield InputError(place, f"a JSONL line must be an object, got {type(obj).__name__}")
+            continue
+        value = obj.get(f.text)
+        if value is None:
+            yield InputError(place, "document without text", field=f.text, value=None)
+            continue
+        if not isinstance(value, str):
+            yield InputError(place, "text must be a string", field=f.text, value=value)
+            continue
+        if not value.strip():
+            yield InputError(place, "document without text (empty or white space only)", field=f.text, value=value)
+            continue
+        doc_id = obj.get(f.id)
+        if doc_id is not None and not isinstance(doc_id, (str, int)):
+            yield InputError(place, "id must be a string or an integer", field=f.id, value=doc_id)
+            continue
+        line_bytes = raw_lines[n - 1] if raw_lines is not None else line.encode("utf-8")
+        meta = {}
+        for key in ("url", "title", "published", "author"):
+            v = obj.get(getattr(f, key))
+            if v is not None:
+                meta[key] = str(v)
+        yield RawDoc(
+            path=where, raw=value, sha256=_sha256(line_bytes.rstrip(b"\r")), encoding=encoding,
+            format="jsonl", line=n, text_field=f.text,
+            doc_id=None if doc_id is None else str(doc_id), metadata=meta,
+        )
+
+
+_EXTENSIONS = {".txt": "txt", ".text": "txt", ".html": "html", ".htm": "html", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+
+def format_of(path: Path) -> tuple[str | None, str | None]:
+    """``(format, compression)`` from the file name; format None when not an input."""
+    suffixes = [s.lower() for s in path.suffixes]
+    compression = None
+    if suffixes and suffixes[-1] == ".gz":
+        compression = "gzip"
+        suffixes = suffixes[:-1]
+    fmt = _EXTENSIONS.get(suffixes[-1]) if suffixes else None
+    return fmt, compression
+
+
+def find_inputs(sources: list[str | Path]) -> Iterator[Path]:
+    """Input files of the given files and folders, in a stable order."""
+    for src in sources:
+        p = Path(src)
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                if f.is_file() and not any(part.startswith(".") for part in f.relative_to(p).parts):
+                    if format_of(f)[0] is not None:
+                        yield f
+        else:
+            yield p
+
+
+def read_path(path: Path, where: str, options: ReadOptions, fmt: str | None = None) -> Iterator[RawDoc | InputError]:
+    """Read one input file; errors of the whole file come back as one InputError item."""
+    detected, compression = format_of(path)
+    fmt = fmt or detected
+    if fmt not in READERS:
+        yield InputError(where, f"unknown input format (suffix {''.join(path.suffixes) or 'none'}); allowed: .txt, .html, .htm, .jsonl, and these with .gz")
+        return
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        yield InputError(where, f"cannot read: {exc.strerror}")
+        return
+    if compression == "gzip":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            yield InputError(where, f"not a valid gzip file: {exc}")
+            return
+    try:
+        for item in READERS[fmt](where, data, options):
+            if isinstance(item, RawDoc):
+                item.compression = compression
+            yield item
+    except InputError as exc:
+        yield exc
