@@ -1,0 +1,815 @@
+"""Check documents and annotations: first against schema/, then against their meaning.
+
+Label Studio stores whatever a browser sends (a label not in the config, ``end: 999``), so
+this stage is where annotation errors are caught. Every problem is reported, not only the
+first; each :class:`Problem` names the document id, the annotator, the JSON path
+(``$.events[2].arguments[0].role``), the bad value (repr), where the record came from
+(``file:line`` or ``labelstudio task N``), and a hint where one exists.
+
+Checks, in the order they are reported for one annotation:
+
+* schema (jsonschema-rs validator compiled once; ``is_valid`` is the fast path, so a valid
+  record costs one call into Rust and the error walk runs only for bad records);
+* the annotation is bound to the current text of its document (``text_sha256``); a stale
+  annotation is reported once and its spans are not compared with a text they were not made
+  on (:func:`reanchor` moves them through the offset maps);
+* offsets lie inside the text, ``text[start:end]`` equals the stored span text, a span that
+  starts or ends inside a token (warning, or error with ``strict_tokens``), no empty spans
+  or triggers, no duplicate spans, ids or arguments;
+* entity types, event types, roles and event attributes exist in the ontology, the role is
+  allowed for the event type, the argument points to an entity of the same annotation, and
+  that entity's type may fill the role.
+
+Streaming. :func:`validate_paths` reads its files twice and never holds annotations:
+
+1. every line is probed for its kind with a msgspec struct that decodes only the top-level
+   keys telling a Document (``text``) from an Annotation (``document_id``); document lines
+   are checked, and indexed as ``id -> (file number, byte offset)``: a few dozen bytes per
+   document, not its text;
+2. annotation lines are checked one at a time; each one's document is read back from its
+   offset into a small LRU cache of compact views (text, sha256, token boundaries as
+   arrays). Annotations come grouped by document in practice, so the cache hits.
+
+Only annotation ids are kept (to report duplicates). Gzipped files cannot seek cheaply, so
+their documents are kept as compact views in memory. :func:`validate_records` takes
+in-memory iterables: documents are indexed as compact views, annotations are streamed.
+"""
+
+from __future__ import annotations
+
+import gzip
+from array import array
+from bisect import bisect_right
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Literal, Optional
+
+import msgspec
+
+from .errors import InputError
+from .io import jsonl_files
+from .ontology import Ontology, load_ontology
+from .records import (
+    Annotation, Document, Entity, Event, decode_document, from_raw, text_sha256, to_dict, to_raw,
+)
+from .schemas import json_path, validator
+
+__all__ = [
+    "Problem", "validate_records", "validate_paths", "reanchor", "reanchor_paths",
+    "ReanchorResult", "format_problem", "CODES",
+]
+
+#: Every problem code with what it means; codes are stable (tests and tools match on them).
+CODES = {
+    "json": "a line is not a JSON object",
+    "unknown-record": "a record is neither a Document nor an Annotation",
+    "schema": "the record does not match its JSON Schema",
+    "duplicate-document": "two documents have the same id",
+    "duplicate-annotation": "two annotations have the same id",
+    "token-out-of-range": "a token or sentence of a document lies outside its text or out of order",
+    "ontology-mismatch": "the annotation names another ontology than the one checked against",
+    "document-not-found": "no document with the annotation's document_id among the documents",
+    "document-unreadable": "the annotation's document cannot be read back",
+    "stale-text": "the annotation was made on another version of its document's text",
+    "offset-reversed": "a span ends before it starts",
+    "offset-out-of-range": "a span lies outside the text",
+    "span-text-mismatch": "text[start:end] differs from the stored span text",
+    "token-boundary": "a span starts or ends inside a token",
+    "empty-span": "an entity span is empty or only white space",
+    "empty-trigger": "an event trigger is empty or only white space",
+    "duplicate-span": "two entities (or two triggers) with the same span and type",
+    "duplicate-id": "two entities (or two events) of one annotation share an id",
+    "duplicate-argument": "the same role and filler twice in one event",
+    "unknown-entity-type": "an entity type not in the ontology",
+    "unknown-event-type": "an event type not in the ontology",
+    "unknown-role": "a role not in the ontology",
+    "role-not-allowed": "a role of the ontology that the event type does not take",
+    "dangling-argument": "an argument points to no entity of the same annotation",
+    "filler-not-allowed": "the filler's entity type may not fill the role",
+    "unknown-attribute": "an event attribute or attribute value not in the ontology",
+    "reanchor-text-changed": "re-anchoring moved a span onto different text",
+    "reanchor-failed": "a span could not be re-anchored",
+}
+
+_HINT_LIMIT = 40  # allowed-value lists longer than this are cut (ids of a big annotation)
+
+
+class Problem(msgspec.Struct, frozen=True, kw_only=True):
+    """One problem found in one record."""
+
+    severity: Literal["error", "warning"]
+    code: str
+    document: Optional[str]
+    annotator: Optional[str]
+    path: str
+    value: str
+    source: str
+    message: str
+    hint: Optional[str] = None
+
+    def __str__(self) -> str:
+        return format_problem(self)
+
+
+def format_problem(p: Problem) -> str:
+    """One line: ``SOURCE: SEVERITY CODE: document 'D', annotator 'A', PATH = VALUE: MESSAGE; HINT``."""
+    who = []
+    if p.document is not None:
+        who.append(f"document {p.document!r}")
+    if p.annotator is not None:
+        who.append(f"annotator {p.annotator!r}")
+    who.append(f"{p.path} = {p.value}")
+    line = f"{p.source}: {p.severity} {p.code}: {', '.join(who)}: {p.message}"
+    return f"{line}; {p.hint}" if p.hint else line
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    r = repr(value)
+    return r if len(r) <= limit else r[: limit - 1] + "…"
+
+
+def _allowed(names: Iterable[str]) -> str:
+    names = list(names)
+    more = f", … ({len(names) - _HINT_LIMIT} more)" if len(names) > _HINT_LIMIT else ""
+    return "allowed: " + (", ".join(names[:_HINT_LIMIT]) if names else "(none)") + more
+
+
+# --------------------------------------------------------------------------- documents
+
+
+class _DocView:
+    """What annotation checks need of a document, compactly: text, its sha256, token bounds."""
+
+    __slots__ = ("id", "text", "sha", "starts", "ends")
+
+    def __init__(self, doc: Document):
+        self.id = doc.id
+        self.text = doc.text
+        self.sha = text_sha256(doc.text)
+        self.starts = array("q", [t[0] for t in doc.tokens])
+        self.ends = array("q", [t[1] for t in doc.tokens])
+
+    def token_around(self, p: int) -> tuple[int, int] | None:
+        """The token with ``start < p < end`` (p falls strictly inside it), if any."""
+        i = bisect_right(self.starts, p) - 1
+        if i >= 0 and self.starts[i] < p < self.ends[i]:
+            return self.starts[i], self.ends[i]
+        return None
+
+
+class _Index:
+    """document id -> _DocView, from memory or read back from file offsets through an LRU."""
+
+    def __init__(self, cache_size: int = 4096):
+        self.views: dict[str, _DocView] = {}
+        self.offsets: dict[str, tuple[int, int]] = {}
+        self.files: list[Path] = []
+        self.invalid: set[str] = set()  # documents that failed their own checks
+        self._handles: dict[int, Any] = {}
+        self._cache: OrderedDict[str, _DocView] = OrderedDict()
+        self._cache_size = cache_size
+
+    def add_view(self, doc: Document) -> None:
+        self.views[doc.id] = _DocView(doc)
+        self.offsets.pop(doc.id, None)
+
+    def add_offset(self, doc_id: str, file_no: int, offset: int) -> None:
+        self.offsets[doc_id] = (file_no, offset)
+        self.views.pop(doc_id, None)
+
+    def __contains__(self, doc_id: str) -> bool:
+        return doc_id in self.views or doc_id in self.offsets
+
+    def where(self, doc_id: str) -> str:
+        f, off = self.offsets[doc_id]
+        return f"{self.files[f]} (byte {off})"
+
+    def get(self, doc_id: str) -> _DocView | None:
+        """The view, or None when unknown; raises ValueError when the line cannot be decoded."""
+        view = self.views.get(doc_id)
+        if view is not None:
+            return view
+        loc = self.offsets.get(doc_id)
+        if loc is None:
+            return None
+        view = self._cache.get(doc_id)
+        if view is not None:
+            self._cache.move_to_end(doc_id)
+            return view
+        f = self._handles.get(loc[0])
+        if f is None:
+            f = self._handles[loc[0]] = open(self.files[loc[0]], "rb")
+        f.seek(loc[1])
+        try:
+            view = _DocView(decode_document(f.readline()))
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            raise ValueError(str(exc)) from None
+        self._cache[doc_id] = view
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return view
+
+    def close(self) -> None:
+        for f in self._handles.values():
+            f.close()
+        self._handles.clear()
+
+
+# --------------------------------------------------------------------------- ontology
+
+
+@dataclass
+class _Ont:
+    """The ontology as sets for membership and lists (ontology order) for hints."""
+
+    name: str
+    version: str
+    entity_types: list[str]
+    event_types: list[str]
+    roles: list[str]
+    roles_of: dict[str, list[str]]
+    fillers_of: dict[str, list[str]]
+    attributes: dict[str, list[str]]
+    entity_set: frozenset = field(init=False)
+    event_set: frozenset = field(init=False)
+    role_set: frozenset = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.entity_set = frozenset(self.entity_types)
+        self.event_set = frozenset(self.event_types)
+        self.role_set = frozenset(self.roles)
+
+    @classmethod
+    def of(cls, ont: Ontology) -> "_Ont":
+        return cls(
+            ont.name, ont.version, ont.entity_types, ont.event_types, ont.roles,
+            {t: ont.roles_of(t) for t in ont.event_types}, {r: ont.fillers_of(r) for r in ont.roles},
+            {a["name"]: list(a.get("values", [])) for a in ont.event_attributes},
+        )
+
+
+# --------------------------------------------------------------------------- checks
+
+
+class _Ctx:
+    """Per-record context so each check builds its Problem in one short call."""
+
+    __slots__ = ("doc", "annotator", "source", "out")
+
+    def __init__(self, doc: str | None, annotator: str | None, source: str):
+        self.doc, self.annotator, self.source = doc, annotator, source
+        self.out: list[Problem] = []
+
+    def add(self, severity: str, code: str, path: str, value: Any, message: str, hint: str | None = None) -> None:
+        self.out.append(Problem(
+            severity=severity, code=code, document=self.doc, annotator=self.annotator, path=path,
+            value=_short(value), source=self.source, message=message, hint=hint,
+        ))
+
+
+def _schema_problems(name: str, obj: Any, ctx: _Ctx) -> bool:
+    """Add schema problems; True when the record is schema-valid."""
+    v = validator(name)
+    if v.is_valid(obj):
+        return True
+    for err in v.iter_errors(obj):
+        ctx.add("error", "schema", json_path(err.instance_path), err.instance, f"does not match the {name} schema: {err.message}")
+    return False
+
+
+def _check_document(doc: Document, ctx: _Ctx) -> None:
+    n = len(doc.text)
+    for field_name, spans in (("sentences", doc.sentences), ("tokens", doc.tokens)):
+        prev = 0
+        for i, (s, e) in enumerate(spans):
+            what = field_name[:-1]
+            if e > n:
+                msg = f"{what} [{s}, {e}) lies outside the text (length {n})"
+            elif e < s:
+                msg = f"{what} [{s}, {e}) ends before it starts"
+            elif s < prev:
+                msg = f"{what} [{s}, {e}) starts before the end of the {what} before it ({prev})"
+            else:
+                prev = e
+                continue
+            ctx.add("error", "token-out-of-range", f"$.{field_name}[{i}]", [s, e], msg)
+            break  # one per list: the rest would cascade
+
+
+def _check_span(ctx: _Ctx, view: _DocView | None, path: str, start: int, end: int, stored: str,
+                empty_code: str, what: str, strict_tokens: bool) -> None:
+    if end < start:
+        ctx.add("error", "offset-reversed", f"{path}.end", end, f"{what} ends at {end}, before its start {start}")
+        return
+    if start == end:
+        ctx.add("error", empty_code, f"{path}.start", start, f"empty {what} [{start}, {end})")
+        return
+    if view is None:  # no current text to compare with: check what the record itself says
+        if not stored.strip():
+            ctx.add("error", empty_code, f"{path}.text", stored, f"{what} [{start}, {end}) is only white space")
+        return
+    n = len(view.text)
+    if end > n:
+        ctx.add("error", "offset-out-of-range", f"{path}.end", end,
+                f"{what} [{start}, {end}) lies outside the text of document {view.id!r} (length {n})")
+        return
+    actual = view.text[start:end]
+    if not actual.strip():
+        ctx.add("error", empty_code, f"{path}.start", start, f"{what} [{start}, {end}) is only white space: {actual!r}")
+    if actual != stored:
+        ctx.add("error", "span-text-mismatch", f"{path}.text", stored,
+                f"stored {what} text differs from text[{start}:{end}] = {actual!r}",
+                _mismatch_hint(view.text, start, end, stored))
+    severity = "error" if strict_tokens else "warning"
+    for side, p in (("start", start), ("end", end)):
+        tok = view.token_around(p)
+        if tok is not None:
+            ts, te = tok
+            ctx.add(severity, "token-boundary", f"{path}.{side}", p,
+                    f"{what} [{start}, {end}) {side}s inside the token {view.text[ts:te]!r} [{ts}, {te})",
+                    f"nearest token boundaries: {ts}, {te}")
+
+
+def _mismatch_hint(text: str, start: int, end: int, stored: str) -> str | None:
+    """Where the stored text does occur nearby, which is the usual off-by-N export bug."""
+    if not stored:
+        return None
+    lo = max(0, start - 200)
+    found = text.find(stored, lo, end + 200 + len(stored))
+    if found < 0:
+        return None
+    return f"{stored!r} occurs at [{found}, {found + len(stored)})"
+
+
+def _check_annotation(ann: Annotation, view: _DocView | None, ont: _Ont, ctx: _Ctx, strict_tokens: bool) -> None:
+    if ann.ontology.name != ont.name or ann.ontology.version != ont.version:
+        ctx.add("warning", "ontology-mismatch", "$.ontology", f"{ann.ontology.name} {ann.ontology.version}",
+                f"annotation names ontology {ann.ontology.name} {ann.ontology.version}, checked against {ont.name} {ont.version}",
+                "pass the ontology it was made with: --ontology FILE")
+
+    entities: dict[str, Entity] = {}
+    seen_spans: dict[tuple, int] = {}
+    for i, e in enumerate(ann.entities):
+        path = f"$.entities[{i}]"
+        if e.id in entities:
+            ctx.add("error", "duplicate-id", f"{path}.id", e.id, f"entity id {e.id!r} is used twice in this annotation")
+        else:
+            entities[e.id] = e
+        if e.type not in ont.entity_set:
+            ctx.add("error", "unknown-entity-type", f"{path}.type", e.type,
+                    f"unknown entity type {e.type!r}", _allowed(ont.entity_types))
+        _check_span(ctx, view, path, e.start, e.end, e.text, "empty-span", "entity span", strict_tokens)
+        key = (e.start, e.end, e.type)
+        if key in seen_spans:
+            ctx.add("error", "duplicate-span", path, [e.start, e.end, e.type],
+                    f"duplicate entity span [{e.start}, {e.end}) {e.type} (also $.entities[{seen_spans[key]}])")
+        else:
+            seen_spans[key] = i
+
+    event_ids: set[str] = set()
+    seen_triggers: dict[tuple, int] = {}
+    for i, ev in enumerate(ann.events):
+        _check_event(ann, ev, i, entities, event_ids, seen_triggers, view, ont, ctx, strict_tokens)
+
+
+def _check_event(ann, ev: Event, i, entities, event_ids, seen_triggers, view, ont: _Ont, ctx: _Ctx, strict_tokens) -> None:
+    path = f"$.events[{i}]"
+    if ev.id in event_ids:
+        ctx.add("error", "duplicate-id", f"{path}.id", ev.id, f"event id {ev.id!r} is used twice in this annotation")
+    event_ids.add(ev.id)
+    known = ev.type in ont.event_set
+    if not known:
+        ctx.add("error", "unknown-event-type", f"{path}.type", ev.type, f"unknown event type {ev.type!r}", _allowed(ont.event_types))
+    t = ev.trigger
+    _check_span(ctx, view, f"{path}.trigger", t.start, t.end, t.text, "empty-trigger", "trigger", strict_tokens)
+    key = (t.start, t.end, ev.type)
+    if key in seen_triggers:
+        ctx.add("error", "duplicate-span", f"{path}.trigger", [t.start, t.end, ev.type],
+                f"duplicate trigger [{t.start}, {t.end}) {ev.type} (also $.events[{seen_triggers[key]}])")
+    else:
+        seen_triggers[key] = i
+    for name, value in (ev.attributes or {}).items():
+        if name not in ont.attributes:
+            ctx.add("error", "unknown-attribute", f"{path}.attributes.{name}", name,
+                    f"unknown event attribute {name!r}", _allowed(ont.attributes))
+        elif ont.attributes[name] and value not in ont.attributes[name]:
+            ctx.add("error", "unknown-attribute", f"{path}.attributes.{name}", value,
+                    f"unknown value {value!r} of event attribute {name}", _allowed(ont.attributes[name]))
+
+    allowed = ont.roles_of.get(ev.type, ont.roles)
+    seen_args: dict[tuple, int] = {}
+    for j, arg in enumerate(ev.arguments):
+        apath = f"{path}.arguments[{j}]"
+        role_ok = False
+        if arg.role not in ont.role_set:
+            where = f" for {ev.type}" if known else ""
+            ctx.add("error", "unknown-role", f"{apath}.role", arg.role, f"unknown role {arg.role!r}{where}", _allowed(allowed))
+        elif known and arg.role not in allowed:
+            ctx.add("error", "role-not-allowed", f"{apath}.role", arg.role,
+                    f"role {arg.role!r} is not allowed for {ev.type}", _allowed(allowed))
+        else:
+            role_ok = True
+        filler = entities.get(arg.entity)
+        if filler is None:
+            ids = list(entities)
+            ctx.add("error", "dangling-argument", f"{apath}.entity", arg.entity,
+                    f"argument {arg.role} points to no entity of this annotation",
+                    f"entity ids of this annotation: {', '.join(ids[:_HINT_LIMIT])}" if ids else "this annotation has no entities")
+        elif role_ok and filler.type in ont.entity_set and filler.type not in ont.fillers_of[arg.role]:
+            ctx.add("error", "filler-not-allowed", f"{apath}.entity", arg.entity,
+                    f"entity {arg.entity!r} of type {filler.type} cannot fill role {arg.role} of {ev.type}",
+                    _allowed(ont.fillers_of[arg.role]))
+        akey = (arg.role, arg.entity)
+        if akey in seen_args:
+            ctx.add("error", "duplicate-argument", apath, [arg.role, arg.entity],
+                    f"argument {arg.role} -> {arg.entity!r} is given twice (also {path}.arguments[{seen_args[akey]}])")
+        else:
+            seen_args[akey] = j
+
+
+def _stale(ann: Annotation, view: _DocView, ctx: _Ctx) -> None:
+    ctx.add("error", "stale-text", "$.text_sha256", ann.text_sha256,
+            f"annotation is bound to another version of the text of document {view.id!r} (current text_sha256 {view.sha[:12]}…): "
+            "the document changed since it was annotated, e.g. by a new normalization; its spans are not checked against the current text",
+            "re-anchor the spans through the offset maps: corpus validate --reanchor --previous-documents OLD_DOCS --out DIR")
+
+
+def _source(file_source: str | None, ann: Annotation | None, fallback: str = "<input>") -> str:
+    """file:line, plus the Label Studio task when the annotation came from one."""
+    parts = [file_source] if file_source else []
+    origin = ann.origin if ann is not None else None
+    if origin is not None:
+        if origin.kind == "labelstudio" and origin.task is not None:
+            parts.append(f"labelstudio task {origin.task}")
+        elif not parts and origin.path:
+            parts.append(f"{origin.path}:{origin.line}" if origin.line else origin.path)
+    return ", ".join(parts) if parts else fallback
+
+
+# --------------------------------------------------------------------------- one record
+
+def _as_obj(item: Any) -> Any:
+    if isinstance(item, (bytes, bytearray, str)):
+        return msgspec.json.decode(item)
+    if isinstance(item, msgspec.Struct):
+        return to_dict(item)
+    return item
+
+
+def _annotation_problems(obj: Any, src: str | None, index: _Index, ont: _Ont, strict_tokens: bool,
+                         seen_ids: set[str], fallback: str = "<input>") -> list[Problem]:
+    ann_id = obj.get("id") if isinstance(obj, dict) else None
+    doc_id = obj.get("document_id") if isinstance(obj, dict) else None
+    annotator = obj.get("annotator") if isinstance(obj, dict) else None
+    ctx = _Ctx(doc_id if isinstance(doc_id, str) else None, annotator if isinstance(annotator, str) else None, src or fallback)
+    if not _schema_problems("annotation", obj, ctx):
+        return ctx.out
+    try:
+        ann = msgspec.convert(obj, Annotation)
+    except msgspec.ValidationError as exc:  # the schema and the struct should agree; say so if not
+        ctx.add("error", "schema", "$", ann_id, f"does not decode as an Annotation: {exc}")
+        return ctx.out
+    ctx.source = _source(src, ann, fallback)
+    if ann.id in seen_ids:
+        ctx.add("error", "duplicate-annotation", "$.id", ann.id, f"annotation id {ann.id!r} was seen before")
+    seen_ids.add(ann.id)
+    view = None
+    if ann.document_id in index.invalid:
+        pass  # its own problems were reported; spans cannot be checked against it
+    elif ann.document_id not in index:
+        ctx.add("error", "document-not-found", "$.document_id", ann.document_id,
+                f"no document {ann.document_id!r} among the documents checked",
+                "name the documents as a PATH or with --documents")
+    else:
+        try:
+            view = index.get(ann.document_id)
+        except ValueError as exc:
+            ctx.add("error", "document-unreadable", "$.document_id", ann.document_id,
+                    f"document {ann.document_id!r} at {index.where(ann.document_id)} cannot be read: {exc}")
+        if view is not None and view.sha != ann.text_sha256:
+            _stale(ann, view, ctx)
+            view = None
+    _check_annotation(ann, view, ont, ctx, strict_tokens)
+    return ctx.out
+
+
+def _document_problems(obj: Any, src: str | None, index: _Index | None, seen_docs: set[str]) -> tuple[list[Problem], Document | None]:
+    doc_id = obj.get("id") if isinstance(obj, dict) else None
+    ctx = _Ctx(doc_id if isinstance(doc_id, str) else None, None, src or "<input>")
+    if not _schema_problems("document", obj, ctx):
+        if isinstance(doc_id, str) and index is not None:
+            index.invalid.add(doc_id)
+        return ctx.out, None
+    try:
+        doc = msgspec.convert(obj, Document)
+    except msgspec.ValidationError as exc:
+        ctx.add("error", "schema", "$", doc_id, f"does not decode as a Document: {exc}")
+        return ctx.out, None
+    if doc.id in seen_docs:
+        ctx.add("error", "duplicate-document", "$.id", doc.id, f"document id {doc.id!r} was seen before")
+    seen_docs.add(doc.id)
+    _check_document(doc, ctx)
+    return ctx.out, doc
+
+
+def _resolve_ontology(ontology: Ontology | str | Path | None) -> _Ont:
+    if isinstance(ontology, Ontology):
+        return _Ont.of(ontology)
+    return _Ont.of(load_ontology(ontology))
+
+
+def validate_records(
+    documents: Iterable[Any],
+    annotations: Iterable[Any],
+    ontology: Ontology | str | Path | None = None,
+    *,
+    strict_tokens: bool = False,
+) -> Iterator[Problem]:
+    """Every problem of the documents, then of the annotations, in input order.
+
+    Items may be records (``Document``/``Annotation``), dicts, JSON lines, or
+    ``(item, source)`` pairs where ``source`` says where the item came from ("file:line").
+    Documents are held as compact views (text, sha256, token bounds); annotations stream.
+    """
+    ont = _resolve_ontology(ontology)
+    index = _Index()
+    seen_docs: set[str] = set()
+    for n, item in enumerate(documents, 1):
+        item, src = item if isinstance(item, tuple) else (item, f"<documents>#{n}")
+        obj = _json_or_problem(item, src)
+        if isinstance(obj, Problem):
+            yield obj
+            continue
+        problems, doc = _document_problems(obj, src, index, seen_docs)
+        yield from problems
+        if doc is not None:
+            index.add_view(doc)
+    seen_ids: set[str] = set()
+    for n, item in enumerate(annotations, 1):
+        item, src = item if isinstance(item, tuple) else (item, None)
+        obj = _json_or_problem(item, src or f"<annotations>#{n}")
+        if isinstance(obj, Problem):
+            yield obj
+            continue
+        yield from _annotation_problems(obj, src, index, ont, strict_tokens, seen_ids, f"<annotations>#{n}")
+
+
+def _json_or_problem(item: Any, src: str) -> Any:
+    try:
+        return _as_obj(item)
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        return Problem(severity="error", code="json", document=None, annotator=None, path="$",
+                       value=_short(item[:60] if isinstance(item, (bytes, str)) else item), source=src,
+                       message=f"not a JSON record: {exc}")
+
+
+# --------------------------------------------------------------------------- files
+
+
+class _Probe(msgspec.Struct):
+    """Decodes only what tells the record kinds apart; Raw keeps the rest unparsed."""
+
+    id: Any = None
+    document_id: msgspec.Raw = msgspec.UNSET  # type: ignore[assignment]
+    text: msgspec.Raw = msgspec.UNSET  # type: ignore[assignment]
+
+
+_probe = msgspec.json.Decoder(_Probe)
+
+
+def _kind(line: bytes) -> tuple[str, Any]:
+    """("annotation" | "document" | "unknown", id) or ("json", error message)."""
+    try:
+        p = _probe.decode(line)
+    except msgspec.DecodeError as exc:
+        return "json", str(exc)
+    except msgspec.ValidationError:
+        return "unknown", None  # not an object, or an id that is not a scalar: the schema says more
+    if p.document_id is not msgspec.UNSET:
+        return "annotation", p.id
+    if p.text is not msgspec.UNSET:
+        return "document", p.id
+    return "unknown", p.id
+
+
+def _lines(path: Path) -> Iterator[tuple[int, int, bytes]]:
+    """(line number, byte offset, line) of the non-blank lines of a JSONL(.gz) file."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as f:
+        offset = 0
+        for n, line in enumerate(f, 1):
+            if line.strip():
+                yield n, offset, line
+            offset += len(line)
+
+
+def _unknown(src: str, line: bytes, rid: Any) -> Problem:
+    return Problem(severity="error", code="unknown-record", document=None, annotator=None, path="$",
+                   value=_short(rid if rid is not None else line[:60]), source=src,
+                   message="neither a Document (no 'text') nor an Annotation (no 'document_id')",
+                   hint="documents carry 'text' and 'tokens'; annotations carry 'document_id'")
+
+
+def validate_paths(
+    paths: Iterable[str | Path],
+    *,
+    documents: Iterable[str | Path] = (),
+    ontology: Ontology | str | Path | None = None,
+    strict_tokens: bool = False,
+    stats: dict | None = None,
+) -> Iterator[Problem]:
+    """Every problem of the JSONL files (or folders of them) in ``paths``.
+
+    Each record is told apart by its keys. Annotations are checked against their document,
+    found by ``document_id`` among the documents of ``paths`` and of ``documents`` (files
+    or folders only searched for documents: indexed by id and offset, not checked).
+    ``stats``, when given, receives counts of documents and annotations read.
+    """
+    ont = _resolve_ontology(ontology)
+    files = list(dict.fromkeys(jsonl_files(paths, "*.jsonl*")))
+    lookup = [f for f in dict.fromkeys(jsonl_files(documents, "*.jsonl*")) if f not in files]
+    index = _Index()
+    index.files = files + lookup
+    counts = stats if stats is not None else {}
+    counts.update(documents=0, annotations=0, files=len(files))
+    with_annotations: list[int] = []
+    seen_docs: set[str] = set()
+    try:
+        # pass 0: lookup-only documents, indexed by offset (probe decodes the id only)
+        for k, path in enumerate(lookup, len(files)):
+            for n, offset, line in _lines(path):
+                kind, rid = _kind(line)
+                if kind == "document" and isinstance(rid, str):
+                    _index_lookup(index, path, k, offset, line, rid)
+        # pass 1: documents of the checked files
+        for k, path in enumerate(files):
+            has_ann = False
+            for n, offset, line in _lines(path):
+                src = f"{path}:{n}"
+                kind, rid = _kind(line)
+                if kind == "annotation":
+                    has_ann = True
+                elif kind == "json":
+                    yield Problem(severity="error", code="json", document=None, annotator=None, path="$",
+                                  value=_short(line[:60]), source=src, message=f"not a JSON record: {rid}")
+                elif kind == "unknown":
+                    yield _unknown(src, line, rid)
+                else:
+                    counts["documents"] += 1
+                    problems, doc = _document_problems(msgspec.json.decode(line), src, index, seen_docs)
+                    yield from problems
+                    if doc is not None:
+                        if path.suffix == ".gz":
+                            index.add_view(doc)
+                        else:
+                            index.add_offset(doc.id, k, offset)
+            if has_ann:
+                with_annotations.append(k)
+        # pass 2: annotations, one at a time
+        seen_ids: set[str] = set()
+        for k in with_annotations:
+            path = files[k]
+            for n, _offset, line in _lines(path):
+                if _kind(line)[0] != "annotation":
+                    continue
+                counts["annotations"] += 1
+                yield from _annotation_problems(msgspec.json.decode(line), f"{path}:{n}", index, ont, strict_tokens, seen_ids)
+    finally:
+        index.close()
+
+
+def _index_lookup(index: _Index, path: Path, k: int, offset: int, line: bytes, rid: str) -> None:
+    if path.suffix == ".gz":
+        try:
+            index.add_view(decode_document(line))
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            pass  # an annotation pointing here is reported as document-not-found; the file is not ours to check
+    else:
+        index.add_offset(rid, k, offset)
+
+
+# --------------------------------------------------------------------------- re-anchoring
+
+
+@dataclass
+class ReanchorResult:
+    """The re-anchored annotation (or the input when nothing could be done) and what happened."""
+
+    annotation: Annotation
+    changed: bool
+    problems: list[Problem]
+
+
+def reanchor(annotation: Annotation, old_doc: Document, new_doc: Document, *, source: str | None = None) -> ReanchorResult:
+    """Move the spans of ``annotation`` from ``old_doc``'s text onto ``new_doc``'s text.
+
+    Both documents must come from the same raw source (same ``source.sha256``): a span goes
+    old text -> raw (``to_raw`` on the old document) -> new text (``from_raw`` on the new).
+    Spans whose text differs afterwards get the new text and a ``reanchor-text-changed``
+    warning; the annotation gets the new ``text_sha256``. Nothing is written here.
+    """
+    src = _source(source, annotation)
+    ctx = _Ctx(annotation.document_id, annotation.annotator, src)
+    if annotation.text_sha256 != old_doc.text_sha256:
+        ctx.add("error", "reanchor-failed", "$.text_sha256", annotation.text_sha256,
+                f"the previous document {old_doc.id!r} has text_sha256 {old_doc.text_sha256[:12]}…, not the annotation's",
+                "give the documents the annotation was made on with --previous-documents")
+        return ReanchorResult(annotation, False, ctx.out)
+    if old_doc.source.sha256 != new_doc.source.sha256:
+        ctx.add("error", "reanchor-failed", "$.document_id", annotation.document_id,
+                f"the previous and current documents come from different raw sources "
+                f"({old_doc.source.sha256[:12]}… vs {new_doc.source.sha256[:12]}…): offsets cannot be mapped")
+        return ReanchorResult(annotation, False, ctx.out)
+
+    def move(path: str, start: int, end: int, text: str, what: str) -> tuple[int, int, str] | None:
+        try:
+            rs, re_ = to_raw(old_doc, start, end)
+            ns, ne = from_raw(new_doc, rs, re_)
+        except ValueError as exc:
+            ctx.add("error", "reanchor-failed", path, [start, end], f"{what} [{start}, {end}) cannot be mapped: {exc}")
+            return None
+        new_text = new_doc.text[ns:ne]
+        if new_text != text:
+            ctx.add("warning", "reanchor-text-changed", f"{path}.text", text,
+                    f"{what} [{start}, {end}) moved to [{ns}, {ne}) and its text became {new_text!r}",
+                    "check the span by hand")
+        return ns, ne, new_text
+
+    entities = []
+    for i, e in enumerate(annotation.entities):
+        moved = move(f"$.entities[{i}]", e.start, e.end, e.text, "entity span")
+        if moved is None:
+            return ReanchorResult(annotation, False, ctx.out)
+        entities.append(msgspec.structs.replace(e, start=moved[0], end=moved[1], text=moved[2]))
+    events = []
+    for i, ev in enumerate(annotation.events):
+        t = ev.trigger
+        moved = move(f"$.events[{i}].trigger", t.start, t.end, t.text, "trigger")
+        if moved is None:
+            return ReanchorResult(annotation, False, ctx.out)
+        trig = msgspec.structs.replace(t, start=moved[0], end=moved[1], text=moved[2])
+        events.append(msgspec.structs.replace(ev, trigger=trig))
+    out = msgspec.structs.replace(annotation, entities=entities, events=events, text_sha256=new_doc.text_sha256)
+    return ReanchorResult(out, True, ctx.out)
+
+
+def reanchor_paths(
+    paths: Iterable[str | Path],
+    previous_documents: Iterable[str | Path],
+    documents: Iterable[str | Path],
+    out_dir: str | Path,
+) -> Iterator[Problem]:
+    """Re-anchor the stale annotations of ``paths`` and write every annotation to ``out_dir``.
+
+    Each input file ``F`` becomes ``out_dir/F.name`` (atomically) with the same records in
+    the same order: stale annotations re-anchored, the others unchanged. The inputs are
+    never rewritten. Yields the problems (text changes, annotations that could not move).
+    """
+    from .io import atomic_write
+    from .records import decode_annotation, encode
+
+    # whole documents are held here (their offset maps are needed); re-anchoring is a
+    # one-off repair of the few documents whose normalization changed, not a bulk pass
+    prev: dict[str, Document] = {}
+    cur: dict[str, Document] = {}
+    for idx, where in ((prev, previous_documents), (cur, documents)):
+        for f in jsonl_files(where, "*.jsonl*"):
+            for n, _off, line in _lines(f):
+                if _kind(line)[0] == "document":
+                    try:
+                        doc = decode_document(line)
+                    except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+                        raise InputError(f"{f}:{n}", f"not a valid document: {exc}") from None
+                    idx[doc.id] = doc
+    out_dir = Path(out_dir)
+    written: set[str] = set()
+    for path in jsonl_files(paths, "*.jsonl"):
+        if path.name in written:
+            raise InputError(str(path), f"two input files are named {path.name}; re-anchor them into separate --out folders")
+        written.add(path.name)
+        lines = []
+        for n, _off, line in _lines(path):
+            if _kind(line)[0] != "annotation":
+                lines.append(line.rstrip(b"\n") + b"\n")
+                continue
+            try:
+                ann = decode_annotation(line)
+            except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+                raise InputError(f"{path}:{n}", f"not a valid annotation: {exc}; run corpus validate first") from None
+            new = cur.get(ann.document_id)
+            if new is None or new.text_sha256 == ann.text_sha256:
+                lines.append(line.rstrip(b"\n") + b"\n")
+                continue
+            old = prev.get(ann.document_id)
+            if old is None:
+                yield Problem(severity="error", code="reanchor-failed", document=ann.document_id, annotator=ann.annotator,
+                              path="$.document_id", value=repr(ann.document_id), source=_source(f"{path}:{n}", ann),
+                              message=f"no previous version of document {ann.document_id!r} among the previous documents",
+                              hint="--previous-documents must hold the documents the annotation was made on")
+                lines.append(line.rstrip(b"\n") + b"\n")
+                continue
+            res = reanchor(ann, old, new, source=f"{path}:{n}")
+            yield from res.problems
+            lines.append(encode(res.annotation) + b"\n")
+        atomic_write(out_dir / path.name, b"".join(lines))
