@@ -149,17 +149,10 @@ def _where(raw: RawDoc) -> str:
     return f"{raw.path}:{raw.line}" if raw.line else raw.path
 
 
-def _display_path(path: Path) -> str:
-    try:
-        return os.path.relpath(path)
-    except ValueError:
-        return str(path)
-
-
 def iter_raw(sources: Iterable[str | Path], options: IngestOptions) -> Iterator[RawDoc | InputError]:
     read_options = ReadOptions(fields=options.fields)
     for path in find_inputs(list(sources)):
-        where = _display_path(path)
+        where = str(path)  # as the user named it (a folder argument prefixes its files)
         if not path.exists():
             yield InputError(where, "no such file or directory")
             continue

@@ -83,22 +83,22 @@ def decode_bytes(data: bytes, where: str) -> tuple[str, str]:
                 return data.decode(codec), codec
             except UnicodeDecodeError as exc:
                 raise InputError(where, f"undecodable: {codec} byte-order mark, but byte {exc.start} is invalid") from None
-    # UTF-16 without a BOM: every other byte is zero for ASCII, or Arabic high bytes 0x06
+    # UTF-16 without a BOM: the high byte of each unit is 0x00 (ASCII) or 0x06 (Arabic)
     if len(data) >= 4 and len(data) % 2 == 0:
-        even_zero = data[1::2].count(0) > len(data) // 4
-        odd_zero = data[0::2].count(0) > len(data) // 4
-        for flag, codec in ((even_zero, "utf-16-le"), (odd_zero, "utf-16-be")):
-            if flag:
+        for high, codec in ((data[1::2], "utf-16-le"), (data[0::2], "utf-16-be")):
+            if (high.count(0) + high.count(6)) > 0.9 * len(high):
                 try:
-                    return data.decode(codec), codec
+                    text = data.decode(codec)
                 except UnicodeDecodeError:
-                    pass
+                    continue
+                if sum(1 for ch in text[:4096] if ch < " " and ch not in "\t\n\r") <= len(text[:4096]) // 50:
+                    return text, codec
+    if _looks_binary(data):
+        raise InputError(where, "binary file (control bytes), not text")
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    if _looks_binary(data):
-        raise InputError(where, "binary file (control bytes), not text")
     # the two Arabic single-byte codepages first: charset detectors confuse them
     best: tuple[float, str, str] | None = None
     for codec in _ARABIC_SINGLE_BYTE:
@@ -167,7 +167,7 @@ def _read_jsonl(where: str, data: bytes, options: ReadOptions) -> Iterator[RawDo
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield InputError(place, f"malformed JSON: {exc.msg} at column {exc.colno}")
+            yield InputError(place, f"malformed JSON ({exc.msg}, column {exc.colno})")
             continue
         if not isinstance(obj, dict):
             yield InputError(place, f"a JSONL line must be an object, got {type(obj).__name__}")
@@ -186,7 +186,7 @@ def _read_jsonl(where: str, data: bytes, options: ReadOptions) -> Iterator[RawDo
         if doc_id is not None and not isinstance(doc_id, (str, int)):
             yield InputError(place, "id must be a string or an integer", field=f.id, value=doc_id)
             continue
-        line_bytes = raw_lines[n - 1] if raw_lines is not None else line.encode("utf-8")
+        line_bytes = raw_lines[n - 1] if raw_lines is not None else line.encode(encoding)
         meta = {}
         for key in ("url", "title", "published", "author"):
             v = obj.get(getattr(f, key))

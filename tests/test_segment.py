@@ -1,0 +1,35 @@
+"""Sentences and tokens with offsets."""
+
+from __future__ import annotations
+
+from corpus.segment import segment, split_sentences, tokenize
+
+
+def _words(text, spans):
+    return [text[s:e] for s, e in spans]
+
+
+def test_arabic_punctuation_and_guillemets():
+    text = "قال كارتر: «هذه خطتنا»، ولدينا القدرة؛ هل تنجح؟ نعم."
+    assert _words(text, tokenize(text)) == [
+        "قال", "كارتر", ":", "«", "هذه", "خطتنا", "»", "،", "ولدينا", "القدرة", "؛", "هل", "تنجح", "؟", "نعم", ".",
+    ]
+    assert _words(text, split_sentences(text)) == ["قال كارتر: «هذه خطتنا»، ولدينا القدرة؛ هل تنجح؟", "نعم."]
+
+
+def test_numbers_words_marks_and_emoji():
+    text = "عام 2024م. بلغت 3.5٪ و٣٬٥ مُحَمَّد 😀👍🏽"
+    assert _words(text, tokenize(text)) == ["عام", "2024", "م", ".", "بلغت", "3.5", "٪", "و", "٣٬٥", "مُحَمَّد", "😀", "👍🏽"]
+
+
+def test_lines_end_sentences_and_initials_do_not():
+    text = "العنوان بلا نقطة\n\nقالت U.S. Army شيئاً. ثم انتهى"
+    assert _words(text, split_sentences(text)) == ["العنوان بلا نقطة", "قالت U.S. Army شيئاً.", "ثم انتهى"]
+
+
+def test_every_token_inside_one_sentence():
+    text = "  جملة أولى. جملة ثانية!\nثالثة؟  "
+    sentences, tokens = segment(text)
+    for s, e in tokens:
+        assert sum(1 for a, b in sentences if a <= s and e <= b) == 1
+    assert not any(text[s:e].isspace() for s, e in tokens)
