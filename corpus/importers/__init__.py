@@ -168,9 +168,12 @@ def source_info(path: str | Path) -> Optional[dict]:
             license_name = found.pop()
             break
     citation = None
+    bullet = _bullet_of(lines, path.name)
     m = re.search(r"(?ims)^cite:\s*(.+?)(?=^\S[^:\n]{0,20}:|\Z)", text)
     if m:
         citation = " ".join(m.group(1).split())
+    elif bullet:  # a note on several files: the bullet on this one
+        citation = " ".join(" ".join(bullet).split()).lstrip("- ")
     else:
         before = []
         for ln in lines[1:]:
@@ -278,6 +281,8 @@ def import_corpus(
         raise CorpusError(f"--level {level!r}: allowed: NAM, NOM, PRO")
 
     sources = _sources(paths, source_name, citation)
+    if not sources:
+        raise CorpusError(f"no input file exists: {', '.join(map(str, paths))}")
     license_id = _corpus_license(sources, license)
     first = sources[0]
     name = _slug(name or (first["name"] if first.get("from_note") else paths[0].stem))
@@ -402,8 +407,10 @@ def _sources(paths: list[Path], source_name: Optional[str], citation: Optional[s
     from .conll import _file_info  # the same streamed sha256 the documents record
 
     for p in paths:
-        info = source_info(p) if p.is_file() else None
-        sha = _file_info(p, None)[0] if p.is_file() else None
+        if not p.is_file():
+            continue  # the importer rejects it by name; it credits nothing
+        info = source_info(p)
+        sha = _file_info(p, None)[0]
         files = {"path": display_path(p), "sha256": sha}
         if info is not None:
             entry = by_note.get(info["note"])

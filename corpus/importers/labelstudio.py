@@ -172,8 +172,18 @@ def read_labelstudio(path: Path, options: ImportOptions) -> Iterator[Union[Impor
         anns, rejects = annotations_from_task(task, text, ontology, source="file", document_id=doc_id,
                                               include_predictions=True, path=shown, names=names)
         for r in rejects:
-            yield Issue(kind="reject", path=shown, task=tname, region=r.region, document=doc_id, reason=r.reason,
+            reason = r.reason
+            if reason.startswith("bad offsets") and isinstance(r.item, dict):
+                reason += _where_text_is(r.item, text)
+            yield Issue(kind="reject", path=shown, task=tname, region=r.region, document=doc_id, reason=reason,
                         raw=r.item)
+            if reason.startswith("unknown") and isinstance(r.item, dict):
+                # the converter stops at the first problem of a region; its offsets may be
+                # wrong as well, and both must be reported
+                bad = _offset_problem(r.item, text)
+                if bad:
+                    yield Issue(kind="reject", path=shown, task=tname, region=r.region, document=doc_id,
+                                reason=bad, raw=r.item)
         kept = []
         for ann in anns:
             changes: dict[str, Any] = {}
@@ -196,6 +206,31 @@ def read_labelstudio(path: Path, options: ImportOptions) -> Iterator[Union[Impor
                         reason=f"{len(human)} annotations of one task: written to annotations/, not gold/; "
                                f"adjudicate them to make gold", value=[a.id for a in human])
         yield Imported(document=doc, annotations=kept)
+
+
+def _offset_problem(item: dict, text: str) -> Optional[str]:
+    value = item.get("value") or {}
+    start, end, said = value.get("start"), value.get("end"), value.get("text")
+    if not isinstance(start, int) or not isinstance(end, int) or not isinstance(said, str):
+        return None
+    if not 0 <= start < end <= len(text):
+        return (f"bad offsets: [{start}, {end}) is not a non-empty span of the task text "
+                f"({len(text)} characters)" + _where_text_is(item, text))
+    if text[start:end] != said:
+        return f"bad offsets: text[{start}:{end}] is {text[start:end]!r} but the region says {said!r}" + _where_text_is(item, text)
+    return None
+
+
+def _where_text_is(item: dict, text: str) -> str:
+    """A hint for a region whose offsets miss its text: where that text does occur (the
+    region is still rejected: guessing which occurrence was meant is not ours to do)."""
+    said = (item.get("value") or {}).get("text")
+    if not isinstance(said, str) or not said:
+        return ""
+    found = [m.start() for m in re.finditer(re.escape(said), text)][:3]
+    if not found:
+        return f"; {said!r} does not occur in the task text"
+    return "; " + repr(said) + " occurs at " + ", ".join(f"[{s}, {s + len(said)})" for s in found)
 
 
 def _ontology(options: ImportOptions, seen: list[str]) -> Ontology:
