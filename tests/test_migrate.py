@@ -1,0 +1,53 @@
+"""Migrations from the pre-release 0.9.0 shape to the current schema."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from corpus import records
+from corpus.cli import main
+from corpus.errors import SchemaError
+from corpus.migrate import migrate_record
+
+DATA = Path(__file__).parent / "data" / "migrate"
+
+
+def test_cli_migrates_older_fixtures_into_valid_current_records(tmp_path):
+    result = CliRunner().invoke(main, ["migrate", str(DATA), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "annotation-0.9.0.jsonl: 1 records at schema_version 1.0.0" in result.output
+    doc = records.decode_document((tmp_path / "document-0.9.0.jsonl").read_bytes())
+    ann = records.decode_annotation((tmp_path / "annotation-0.9.0.jsonl").read_bytes())
+    assert doc.schema_version == ann.schema_version == "1.0.0"
+    assert doc.source.path == "seeds/old.txt" and doc.metadata.title == "خبر قديم"
+    assert doc.edits[0] == (0, 1, 0, 0) and doc.removed[0].reason == "boilerplate"
+    assert [doc.text[s:e] for s, e in doc.tokens][:2] == ["قال", "كارتر"]
+    assert [(e.type, e.level) for e in ann.entities] == [("PER", "NAM"), ("ORG", "NOM"), ("GPE", None)]
+    assert [(a.role, a.entity) for a in ann.events[0].arguments] == [("Attacker", "e2"), ("Place", "e3")]
+    assert ann.status == "submitted" and ann.text_sha256 == doc.text_sha256
+    # the inputs are untouched
+    assert json.loads((DATA / "annotation-0.9.0.jsonl").read_text())["schema_version"] == "0.9.0"
+
+
+def test_current_records_pass_through_unchanged():
+    old = json.loads((DATA / "annotation-0.9.0.jsonl").read_text())
+    new = migrate_record(old)
+    assert migrate_record(json.loads(json.dumps(new))) == new
+
+
+def test_unknown_version_names_the_known_ones():
+    with pytest.raises(SchemaError, match=r"no migration for a document of schema_version '0.1.0'; known: 0.9.0, 1.0.0"):
+        migrate_record({"schema_version": "0.1.0", "text": "x"})
+
+
+def test_bad_record_is_named_with_file_and_line(tmp_path):
+    bad = tmp_path / "in" / "bad.jsonl"
+    bad.parent.mkdir()
+    bad.write_text('{"schema_version": "0.9.0", "id": "a", "document_id": "d"}\n{"text": "x"}\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["migrate", str(bad), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert f"error: {bad}:1: after migration to 1.0.0: $: " in result.output
