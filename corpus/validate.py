@@ -57,7 +57,7 @@ from .schemas import json_path, validator
 
 __all__ = [
     "Problem", "validate_records", "validate_paths", "reanchor", "reanchor_paths",
-    "ReanchorResult", "format_problem", "CODES",
+    "ReanchorResult", "format_problem", "CODES", "annotation_builtins", "encode_annotation",
 ]
 
 #: Every problem code with what it means; codes are stable (tests and tools match on them).
@@ -449,9 +449,31 @@ def _source(file_source: str | None, ann: Annotation | None, fallback: str = "<i
 
 # --------------------------------------------------------------------------- one record
 
+def annotation_builtins(ann: Annotation) -> dict:
+    """The annotation as the schema's JSON object. ``records.to_dict``/``encode`` omit
+    ``entities``/``events`` when empty (omit_defaults), but the schema requires both."""
+    obj = to_dict(ann)
+    if "entities" in obj and "events" in obj:
+        return obj
+    out = {}
+    for name in Annotation.__struct_fields__:
+        if name in obj:
+            out[name] = obj[name]
+        elif name in ("entities", "events"):
+            out[name] = []
+    return out
+
+
+def encode_annotation(ann: Annotation) -> bytes:
+    """One JSON line of an annotation that the schema accepts (see annotation_builtins)."""
+    return msgspec.json.encode(annotation_builtins(ann))
+
+
 def _as_obj(item: Any) -> Any:
     if isinstance(item, (bytes, bytearray, str)):
         return msgspec.json.decode(item)
+    if isinstance(item, Annotation):
+        return annotation_builtins(item)
     if isinstance(item, msgspec.Struct):
         return to_dict(item)
     return item
@@ -767,7 +789,7 @@ def reanchor_paths(
     never rewritten. Yields the problems (text changes, annotations that could not move).
     """
     from .io import atomic_write
-    from .records import decode_annotation, encode
+    from .records import decode_annotation
 
     # whole documents are held here (their offset maps are needed); re-anchoring is a
     # one-off repair of the few documents whose normalization changed, not a bulk pass
@@ -811,5 +833,5 @@ def reanchor_paths(
                 continue
             res = reanchor(ann, old, new, source=f"{path}:{n}")
             yield from res.problems
-            lines.append(encode(res.annotation) + b"\n")
+            lines.append(encode_annotation(res.annotation) + b"\n")
         atomic_write(out_dir / path.name, b"".join(lines))

@@ -1,0 +1,275 @@
+"""corpus.validate: fixture cases with exact messages, CLI behaviour, re-anchoring."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from pathlib import Path
+
+import jsonschema
+import msgspec
+import pytest
+from click.testing import CliRunner
+
+from corpus.cli import main
+from corpus.ingest import IngestOptions, document_from_text
+from corpus.normalize import get_profile
+from corpus.records import Annotation, Entity, Event, OntologyRef, Trigger, Argument, encode, decode_annotation, text_sha256
+from corpus.schemas import SCHEMA_VERSION, load_schema
+from corpus.validate import CODES, Problem, encode_annotation, reanchor, validate_paths, validate_records
+
+CASES_DIR = Path(__file__).parent / "data" / "validate"
+CASES = sorted(p.stem for p in CASES_DIR.glob("*.jsonl"))
+
+
+def _expected(name: str) -> tuple[list[str], dict]:
+    lines = (CASES_DIR / f"{name}.expected").read_text(encoding="utf-8").splitlines()
+    options = {}
+    if lines and lines[0].startswith("# options:"):
+        options = {"strict_tokens": "--strict-tokens" in lines[0]}
+        lines = lines[1:]
+    return lines, options
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_case_messages(name, monkeypatch):
+    monkeypatch.chdir(CASES_DIR)  # sources are printed as given: "CASE.jsonl:LINE"
+    expected, options = _expected(name)
+    got = [str(p) for p in validate_paths([f"{name}.jsonl"], **options)]
+    assert got == expected
+
+
+def test_every_problem_code_has_a_case():
+    seen = set()
+    for name in CASES:
+        for line in _expected(name)[0]:
+            seen.add(line.split(": ", 2)[1].split(" ", 1)[1])
+    # re-anchoring problems come from reanchor(), tested below; document-unreadable needs a
+    # document line that changes between the two passes (tested below too)
+    assert set(CODES) - seen == {"reanchor-text-changed", "reanchor-failed", "document-unreadable"}
+
+
+def _records(name):
+    for line in (CASES_DIR / f"{name}.jsonl").read_text(encoding="utf-8").splitlines():
+        try:
+            yield json.loads(line)
+        except ValueError:
+            pass
+
+
+def test_schema_verdicts_agree_with_python_jsonschema():
+    """The compiled jsonschema-rs validator and the reference implementation agree."""
+    checked = 0
+    for name in CASES:
+        problems = list(validate_paths([CASES_DIR / f"{name}.jsonl"]))
+        for n, rec in enumerate(_records(name), 1):
+            kind = "annotation" if "document_id" in rec else "document" if "text" in rec else None
+            if kind is None:
+                continue
+            ref = jsonschema.Draft202012Validator(load_schema(kind)).is_valid(rec)
+            ours = not any(p.code == "schema" and p.source.endswith(f".jsonl:{n}") for p in problems)
+            assert ours == ref, (name, n)
+            checked += 1
+    assert checked > 40
+
+
+def test_records_and_paths_give_the_same_problems():
+    lines = (CASES_DIR / "many-problems.jsonl").read_bytes().splitlines()
+    from_records = list(validate_records([lines[0]], [lines[1]]))
+    from_paths = list(validate_paths([CASES_DIR / "many-problems.jsonl"]))
+    strip = lambda ps: [msgspec.structs.replace(p, source="") for p in ps]  # noqa: E731
+    assert strip(from_records) == strip(from_paths)
+    assert len(from_records) == 5
+    assert from_records[0].source == "<annotations>#1"
+
+
+# ---------------------------------------------------------------- real documents from ingest
+
+TEXT = "قالَ كارترُ إنّ قوات التحالف استهدفت قادة التنظيم في الموصل.\n"
+
+
+def _ann(doc, spans, annotator="amal", aid="a1", events=()):
+    ents = []
+    for i, (etype, s) in enumerate(spans, 1):
+        start = doc.text.index(s)
+        ents.append(Entity(id=f"e{i}", type=etype, start=start, end=start + len(s), text=s))
+    return Annotation(schema_version=SCHEMA_VERSION, id=aid, document_id=doc.id, text_sha256=doc.text_sha256,
+                      annotator=annotator, status="submitted", ontology=OntologyRef(name="ace2005", version="1.0.0"),
+                      entities=ents, events=list(events))
+
+
+def test_ingested_document_and_good_annotation_are_valid():
+    doc = document_from_text(TEXT, doc_id="d1")
+    t = doc.text
+    trig = t.index("استهدفت")
+    ev = Event(id="v1", type="Conflict.Attack", trigger=Trigger(start=trig, end=trig + 7, text="استهدفت"),
+               arguments=[Argument(role="Attacker", entity="e2"), Argument(role="Place", entity="e3")])
+    ann = _ann(doc, [("PER", "كارترُ"), ("ORG", "قوات التحالف"), ("GPE", "الموصل")], events=[ev])
+    assert list(validate_records([doc], [ann])) == []
+
+
+def test_default_ontology_comes_from_the_ontology_file(tmp_path):
+    doc = document_from_text(TEXT, doc_id="d1")
+    ann = _ann(doc, [("PERSON", "كارترُ")])
+    onto = json.loads((Path(__file__).parent.parent / "schema/ontology/ace2005.json").read_text(encoding="utf-8"))
+    onto["entity_types"].append({**onto["entity_types"][0], "name": "PERSON"})
+    (tmp_path / "o.json").write_text(json.dumps(onto), encoding="utf-8")
+    assert [p.code for p in validate_records([doc], [ann])] == ["unknown-entity-type"]
+    assert list(validate_records([doc], [ann], tmp_path / "o.json")) == []
+
+
+def _old_new():
+    old = document_from_text(TEXT, doc_id="d1")
+    new = document_from_text(TEXT, doc_id="d1", options=IngestOptions(profile=get_profile(harakat="remove")))
+    assert old.text != new.text and old.source.sha256 == new.source.sha256
+    return old, new
+
+
+def test_stale_annotation_is_reported_and_reanchored():
+    old, new = _old_new()
+    ann = _ann(old, [("PER", "كارترُ"), ("ORG", "قوات التحالف"), ("GPE", "الموصل")])
+    assert [p.code for p in validate_records([new], [ann])] == ["stale-text"]
+
+    res = reanchor(ann, old, new)
+    assert res.changed
+    moved = res.annotation
+    assert moved.text_sha256 == new.text_sha256
+    assert [e.text for e in moved.entities] == ["كارتر", "قوات التحالف", "الموصل"]
+    assert [(p.code, p.path) for p in res.problems] == [("reanchor-text-changed", "$.entities[0].text")]
+    assert res.problems[0].message == "entity span [5, 11) moved to [4, 9) and its text became 'كارتر'"
+    assert list(validate_records([new], [moved])) == []
+
+
+def test_reanchor_refuses_documents_of_another_source():
+    old, _ = _old_new()
+    other = document_from_text(TEXT + "ملحق.", doc_id="d1")
+    ann = _ann(old, [("PER", "كارترُ")])
+    res = reanchor(ann, old, other)
+    assert not res.changed and res.annotation is ann
+    assert [p.code for p in res.problems] == ["reanchor-failed"]
+    assert "different raw sources" in res.problems[0].message
+
+
+def test_cli_reanchor_writes_to_out_and_leaves_inputs(tmp_path):
+    old, new = _old_new()
+    (tmp_path / "old").mkdir()
+    (tmp_path / "new").mkdir()
+    (tmp_path / "old/documents-00000.jsonl").write_bytes(encode(old) + b"\n")
+    (tmp_path / "new/documents-00000.jsonl").write_bytes(encode(new) + b"\n")
+    ann = _ann(old, [("PER", "كارترُ"), ("ORG", "قوات التحالف")])
+    fresh = _ann(new, [("GPE", "الموصل")], annotator="badr", aid="a2")
+    src = tmp_path / "annotations.jsonl"
+    src.write_bytes(encode_annotation(ann) + b"\n" + encode_annotation(fresh) + b"\n")
+    before = src.read_bytes()
+    r = CliRunner().invoke(main, ["validate", str(src), "--documents", str(tmp_path / "new"), "--reanchor",
+                                  "--previous-documents", str(tmp_path / "old"), "--out", str(tmp_path / "out")])
+    assert r.exit_code == 0, r.output
+    assert src.read_bytes() == before
+    out = [decode_annotation(l) for l in (tmp_path / "out/annotations.jsonl").read_bytes().splitlines()]
+    assert [a.id for a in out] == ["a1", "a2"]
+    assert out[1] == fresh
+    assert out[0].text_sha256 == new.text_sha256
+    r2 = CliRunner().invoke(main, ["validate", str(tmp_path / "out"), "--documents", str(tmp_path / "new")])
+    assert r2.exit_code == 0, r2.output
+
+
+# ---------------------------------------------------------------- files, streaming, CLI
+
+
+def test_documents_found_in_lookup_folders_and_gzip(tmp_path):
+    docs = [document_from_text(TEXT.replace("الموصل", city), doc_id=f"d{i}")
+            for i, city in enumerate(["الموصل", "الرقة", "بغداد"])]
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs/a.jsonl").write_bytes(b"".join(encode(d) + b"\n" for d in docs[:2]))
+    with gzip.open(tmp_path / "docs/b.jsonl.gz", "wb") as f:
+        f.write(encode(docs[2]) + b"\n")
+    anns = [_ann(d, [("GPE", c)], aid=f"a{i}") for i, (d, c) in enumerate(zip(docs, ["الموصل", "الرقة", "بغداد"]))]
+    # interleaved so the reader goes back and forth between documents
+    order = [anns[2], anns[0], anns[1], msgspec.structs.replace(anns[0], id="a9", annotator="badr")]
+    (tmp_path / "ann.jsonl").write_bytes(b"".join(encode_annotation(a) + b"\n" for a in order))
+    stats = {}
+    assert list(validate_paths([tmp_path / "ann.jsonl"], documents=[tmp_path / "docs"], stats=stats)) == []
+    assert stats == {"documents": 0, "annotations": 4, "files": 1}
+    bad = msgspec.structs.replace(anns[1], id="a10", text_sha256=docs[0].text_sha256)
+    (tmp_path / "ann.jsonl").write_bytes(encode_annotation(bad) + b"\n")
+    assert [p.code for p in validate_paths([tmp_path / "ann.jsonl"], documents=[tmp_path / "docs"])] == ["stale-text"]
+
+
+def test_unreadable_lookup_document_is_reported(tmp_path):
+    """Lookup documents are only probed for their id when indexed; one that does not decode
+    when read back names the file and byte offset."""
+    doc = document_from_text(TEXT, doc_id="d1")
+    broken = msgspec.json.decode(encode(doc))
+    del broken["tokens"]
+    (tmp_path / "docs.jsonl").write_bytes(msgspec.json.encode(broken) + b"\n")
+    (tmp_path / "ann.jsonl").write_bytes(encode_annotation(_ann(doc, [("GPE", "الموصل")])) + b"\n")
+    got = list(validate_paths([tmp_path / "ann.jsonl"], documents=[tmp_path / "docs.jsonl"]))
+    assert [p.code for p in got] == ["document-unreadable"]
+    assert got[0].message == (f"document 'd1' at {tmp_path / 'docs.jsonl'} (byte 0) cannot be read: "
+                              "Object missing required field `tokens`")
+
+
+def test_cli_exit_status_and_formats(monkeypatch):
+    monkeypatch.chdir(CASES_DIR)
+    runner = CliRunner()
+    ok = runner.invoke(main, ["validate", "valid.jsonl"])
+    assert ok.exit_code == 0 and ok.stdout == ""
+    assert "0 errors, 0 warnings in 1 documents and 1 annotations" in ok.stderr
+    warn = runner.invoke(main, ["validate", "token-boundary.jsonl"])
+    assert warn.exit_code == 0 and warn.stdout.strip() == _expected("token-boundary")[0][0]
+    strict = runner.invoke(main, ["validate", "token-boundary.jsonl", "--strict-tokens"])
+    assert strict.exit_code == 1 and strict.stdout.startswith("token-boundary.jsonl:2: error token-boundary")
+    bad = runner.invoke(main, ["validate", "many-problems.jsonl", "--format", "json", "-q"])
+    assert bad.exit_code == 1 and bad.stderr == ""
+    data = json.loads(bad.stdout)
+    assert [str(msgspec.convert(d, Problem)) for d in data] == _expected("many-problems")[0]
+    assert data[2] == {
+        "severity": "error", "code": "unknown-role", "document": "doc-1", "annotator": "amal",
+        "path": "$.events[0].arguments[0].role", "value": "'Atacker'", "source": "many-problems.jsonl:2",
+        "message": "unknown role 'Atacker' for Conflict.Attack", "hint": "allowed: Attacker, Target, Instrument, Time, Place",
+    }
+    jl = runner.invoke(main, ["validate", "many-problems.jsonl", "--format", "jsonl", "-q"])
+    assert [json.loads(l) for l in jl.stdout.splitlines()] == data
+    empty = runner.invoke(main, ["validate", "valid.jsonl", "--format", "json", "-q"])
+    assert json.loads(empty.stdout) == []
+
+
+def test_cli_validates_folders_and_mixed_files(tmp_path):
+    for name in ("valid", "role-not-allowed", "stale-text"):
+        shutil.copy(CASES_DIR / f"{name}.jsonl", tmp_path / f"{name}.jsonl")
+    r = CliRunner().invoke(main, ["validate", str(tmp_path)])
+    assert r.exit_code == 1
+    codes = [(line.split(":", 1)[0], line.split(": ", 2)[1]) for line in r.stdout.splitlines()]
+    # files in sorted order; all documents first (pass 1), then annotations (pass 2);
+    # doc-1 and ann-1 are in every file
+    assert codes == [
+        (str(tmp_path / "stale-text.jsonl"), "error duplicate-document"),
+        (str(tmp_path / "valid.jsonl"), "error duplicate-document"),
+        (str(tmp_path / "role-not-allowed.jsonl"), "error role-not-allowed"),
+        (str(tmp_path / "stale-text.jsonl"), "error duplicate-annotation"),
+        (str(tmp_path / "stale-text.jsonl"), "error stale-text"),
+        (str(tmp_path / "valid.jsonl"), "error duplicate-annotation"),
+    ]
+
+
+def test_help_has_an_example():
+    r = CliRunner().invoke(main, ["validate", "--help"])
+    assert r.exit_code == 0 and "Example" in r.output and "--strict-tokens" in r.output
+
+
+def test_reanchor_options_need_each_other():
+    r = CliRunner().invoke(main, ["validate", str(CASES_DIR / "valid.jsonl"), "--reanchor"])
+    assert r.exit_code == 2 and "--reanchor needs --previous-documents and --out" in r.output
+
+
+def test_records_encode_omits_empty_events_which_the_schema_requires():
+    """records.encode drops empty entities/events (omit_defaults) though the schema requires
+    them; encode_annotation writes them. When records.py is fixed, this test says so."""
+    doc = document_from_text(TEXT, doc_id="d1")
+    ann = _ann(doc, [("PER", "كارترُ")])
+    assert b'"events"' not in encode(ann)
+    assert [p.message for p in validate_records([doc], [encode(ann)])] == [
+        'does not match the annotation schema: "events" is a required property']
+    assert list(validate_records([doc], [encode_annotation(ann)])) == []
+    assert list(validate_records([doc], [ann])) == []
