@@ -212,20 +212,81 @@ def _minhash(doc: Document) -> np.ndarray | None:
     return hv.min(axis=1).astype(np.uint32)
 
 
-class _LshIndex:
-    """Band keys of the documents seen so far -> the first document that had them."""
+class _KeyTable:
+    """64-bit key -> int32 value, open addressing in two numpy arrays.
+
+    16 bytes a slot at most half full: about 32 bytes a key, where a dict of Python ints
+    costs over 100. Dedup indexes hold ~10 keys a document, so this is what keeps ingest
+    of a million documents under 1 GiB.
+    """
+
+    def __init__(self, capacity: int = 1 << 12):
+        self._keys = np.zeros(capacity, dtype=np.uint64)
+        self._vals = np.zeros(capacity, dtype=np.int32)
+        self._mask = capacity - 1
+        self._used = 0
+
+    def setdefault(self, key: int, value: int) -> int:
+        """The value stored for ``key``, storing ``value`` first if there is none."""
+        key = (key & 0xFFFFFFFFFFFFFFFF) or 1  # 0 marks an empty slot
+        keys = self._keys
+        i = (key * 0x9E3779B97F4A7C15 >> 7) & self._mask
+        while True:
+            k = int(keys[i])
+            if k == 0:
+                keys[i] = key
+                self._vals[i] = value
+                self._used += 1
+                if self._used * 2 > len(keys):
+                    self._grow()
+                return value
+            if k == key:
+                return int(self._vals[i])
+            i = (i + 1) & self._mask
+
+    def _grow(self) -> None:
+        keys, vals = self._keys, self._vals
+        self.__init__(len(keys) * 2)
+        for k, v in zip(keys[keys != 0].tolist(), vals[keys != 0].tolist()):
+            self.setdefault(k, v)
+
+
+def _key64(data: bytes) -> int:
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
+
+
+class _SeenIndex:
+    """What ingest remembers of the documents it kept: ids, text hashes, LSH bands."""
 
     def __init__(self) -> None:
-        self._bands: list[dict[bytes, str]] = [{} for _ in range(_BANDS)]
+        self.ids: list[str] = []
+        self._by_id = _KeyTable()
+        self._by_text = _KeyTable()
+        self._bands = _KeyTable()
 
-    def add(self, doc_id: str, sig: np.ndarray) -> str | None:
+    def duplicate_of(self, doc: Document) -> tuple[str, str] | None:
+        n = len(self.ids)
+        first = self._by_id.setdefault(_key64(doc.id.encode("utf-8")), n)
+        if first != n:
+            return self.ids[first], "same id"
+        first = self._by_text.setdefault(_key64(doc.text.encode("utf-8")), n)
+        if first != n:
+            return self.ids[first], "same text after normalization"
+        return None
+
+    def keep(self, doc: Document, sig: np.ndarray | None) -> str | None:
+        """Record a kept document; the id of an earlier near-duplicate, if any."""
+        n = len(self.ids)
+        self.ids.append(doc.id)
+        if sig is None:
+            return None
         rows = _PERMS // _BANDS
         match = None
-        for i, table in enumerate(self._bands):
-            key = sig[i * rows : (i + 1) * rows].tobytes()[:16]
-            other = table.setdefault(key, doc_id)
-            if other != doc_id and match is None:
-                match = other
+        for band in range(_BANDS):
+            key = _key64(bytes([band]) + sig[band * rows : (band + 1) * rows].tobytes())
+            first = self._bands.setdefault(key, n)
+            if first != n and match is None:
+                match = self.ids[first]
         return match
 
 
@@ -260,9 +321,7 @@ def ingest(
     report = IngestReport()
     rejects: list[bytes] = []
     duplicates: list[bytes] = []
-    seen_ids: dict[str, str] = {}
-    seen_text: dict[bytes, str] = {}
-    lsh = _LshIndex()
+    seen = _SeenIndex()
     sources = list(sources)
     if not sources:
         raise CorpusError("nothing to ingest: give at least one file or folder")
@@ -281,21 +340,17 @@ def ingest(
                 if isinstance(doc, InputError):
                     reject(doc)
                     continue
-                digest = hashlib.sha256(doc.text.encode("utf-8")).digest()[:16]
-                first = seen_ids.get(doc.id) or seen_text.get(digest)
-                if first is not None:
+                dup = seen.duplicate_of(doc)
+                if dup is not None:
+                    first, kind = dup
                     report.duplicates += 1
-                    kind = "same id" if doc.id in seen_ids else "same text after normalization"
                     stderr.write(f"duplicate: {doc.source.path} ({doc.id}) is {kind} as {first}; kept once\n")
                     duplicates.append(msgspec.json.encode({"id": doc.id, "source": doc.source.path, "duplicate_of": first, "kind": kind}))
                     continue
-                seen_ids[doc.id] = doc.id
-                seen_text[digest] = doc.id
-                if sig is not None:
-                    similar = lsh.add(doc.id, sig)
-                    if similar is not None:
-                        report.near_duplicates += 1
-                        doc = msgspec.structs.replace(doc, near_duplicate_of=similar)
+                similar = seen.keep(doc, sig)
+                if similar is not None:
+                    report.near_duplicates += 1
+                    doc = msgspec.structs.replace(doc, near_duplicate_of=similar)
                 writer.write(doc)
                 report.documents += 1
     finally:

@@ -52,7 +52,7 @@ def system_packages() -> None:
         sys.exit("The browser tests need Debian's chromium: run `sudo apt-get install -y chromium`, then again.")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     run("apt-get", "update", "-q", env=env)
-    run("apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium", "fonts-noto-core", env=env)
+    run("apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium", "fonts-dejavu-core", env=env)
 
 
 def main_job() -> None:
