@@ -169,7 +169,7 @@ def source_info(path: str | Path) -> Optional[dict]:
             break
     citation = None
     bullet = _bullet_of(lines, path.name)
-    m = re.search(r"(?ims)^cite:\s*(.+?)(?=^\S[^:\n]{0,20}:|\Z)", text)
+    m = re.search(r"(?is)\bcite:\s*(.+?)(?=\n\S[^:\n]{0,20}:|\Z)", text)
     if m:
         citation = " ".join(m.group(1).split())
     elif bullet:  # a note on several files: the bullet on this one
@@ -343,11 +343,11 @@ def import_corpus(
             for ann in item.annotations:
                 ents = {e.id: e.type for e in ann.entities}
                 if ann.status == "prediction":
-                    preds.write(ann)
+                    preds.write(_complete(ann))
                     result.predictions += 1
                     result.predicted.update(ents.values())
                 else:
-                    (gold if len(human) == 1 else annotators).write(ann)
+                    (gold if len(human) == 1 else annotators).write(_complete(ann))
                     result.annotations += 1
                     result.mentions.update(ents.values())
                 entity_labels.update(ents.values())
@@ -373,6 +373,12 @@ def import_corpus(
         "language": language,
         "license": license_id,
         "citation": "\n\n".join(s["citation"] for s in sources if s.get("citation")) or None,
+        # read by corpus.release.inputs.CorpusInfo.from_json: one line per source to credit,
+        # and "source" with the source's own license (share-alike is carried over)
+        "credits": [f"{s['name']}: " + " ".join((s.get("credits") or s.get("citation") or "").split())
+                    + (f" License: {s['license']}." if s.get("license") and s["license"] not in (s.get("credits") or "") else "")
+                    for s in sources],
+        "source": _merged_source(sources),
         "sources": [{k: v for k, v in s.items() if k != "from_note"} for s in sources],
         "import": {
             "format": fmt,
@@ -386,6 +392,25 @@ def import_corpus(
     write_jsonl(out / "repairs.jsonl", result.repairs)
     write_jsonl(out / "warnings.jsonl", result.warnings)
     return result
+
+
+def _complete(ann) -> msgspec.Raw:
+    """The annotation's JSON line with ``entities`` and ``events`` always present.
+
+    records.encode omits empty lists that have a default (omit_defaults), but the
+    annotation schema requires both keys; writing them keeps every line valid for
+    ``corpus validate``. (Reported to the records owner; harmless once fixed there.)
+    """
+    obj = to_dict(ann)
+    if "entities" in obj and "events" in obj:
+        return msgspec.Raw(msgspec.json.encode(obj))
+    out = {}
+    for key, value in obj.items():
+        out[key] = value
+        if key == "ontology":  # schema order: ... ontology, entities, events, ...
+            out["entities"] = obj.get("entities", [])
+            out["events"] = obj.get("events", [])
+    return msgspec.Raw(msgspec.json.encode(out))
 
 
 def _schema_problem(schema: str, record: msgspec.Struct) -> Optional[str]:
@@ -426,6 +451,20 @@ def _sources(paths: list[Path], source_name: Optional[str], citation: Optional[s
             entry["name"] = source_name
         if citation:
             entry["citation"] = citation
+    return out
+
+
+def _merged_source(sources: list[dict]) -> dict:
+    """The one ``source`` entry a release reads: the names joined, and the license that
+    binds the corpus (a share-alike one when any source is share-alike)."""
+    licensed = [s for s in sources if s.get("license")]
+    binding = next((s for s in licensed if "-sa" in (s.get("license_id") or "")), licensed[0] if licensed else None)
+    out = {"name": "; ".join(s["name"] for s in sources)}
+    if binding:
+        out["license"] = binding["license"]
+    citations = [s["citation"] for s in sources if s.get("citation")]
+    if citations:
+        out["citation"] = "\n\n".join(citations)
     return out
 
 
