@@ -116,6 +116,21 @@ def _labels_seen(tasks: list[Any], group: str) -> list[str]:
     return list(seen)
 
 
+def _relation_labels(tasks: list[Any]) -> list[str]:
+    seen: dict[str, None] = {}
+    for task in tasks:
+        if not isinstance(task, dict):
+            continue
+        for key in ("annotations", "predictions"):
+            for ann in task.get(key) or []:
+                for item in (ann.get("result") or []) if isinstance(ann, dict) else []:
+                    if isinstance(item, dict) and item.get("type") == "relation":
+                        for label in item.get("labels") or []:
+                            if isinstance(label, str):
+                                seen[label] = None
+    return list(seen)
+
+
 def _text_field(data: dict, wanted: Optional[str]) -> Optional[str]:
     if wanted:
         return wanted
@@ -136,7 +151,8 @@ def read_labelstudio(path: Path, options: ImportOptions) -> Iterator[Union[Impor
     else:
         # another tool's config: the group labelling the most regions holds the entities
         entity_group, trigger_group = sorted(groups.items(), key=lambda kv: (-kv[1], str(kv[0])))[0][0], NAMES.trigger
-    ontology = _ontology(options, _labels_seen(tasks, entity_group))
+    ontology = _ontology(options, _labels_seen(tasks, entity_group), _labels_seen(tasks, trigger_group),
+                         _relation_labels(tasks))
     profile = Normalization(profile=PROFILE, version=PROFILE_VERSION)
 
     for i, task in enumerate(tasks):
@@ -233,17 +249,22 @@ def _where_text_is(item: dict, text: str) -> str:
     return "; " + repr(said) + " occurs at " + ", ".join(f"[{s}, {s + len(said)})" for s in found)
 
 
-def _ontology(options: ImportOptions, seen: list[str]) -> Ontology:
+def _ontology(options: ImportOptions, entities: list[str], triggers: list[str], roles: list[str]) -> Ontology:
     """The ontology region labels are checked against: the one given, the labeling
-    config's labels, or (when neither) the labels the file uses."""
+    config's labels, or (when neither) the labels the file uses. A generated one lets any
+    role of the file join any event type to any entity type: the file is the authority
+    on its own label set, and the ontology written on import records what was used."""
     if options.ontology_data is not None:
         data = options.ontology_data
         return Ontology(data["name"], data["version"], data)
-    labels = sorted(options.allowed_labels) if options.allowed_labels is not None else seen
+    if options.allowed_labels is not None:
+        entities = [t for t in sorted(options.allowed_labels) if t not in triggers]
+        triggers = [t for t in triggers if t in options.allowed_labels]
     data = {
         "schema_version": SCHEMA_VERSION, **options.ontology_ref,
         "mention_levels": [{"name": n} for n in ("NAM", "NOM", "PRO")],
-        "entity_types": [{"name": t, "kind": "entity"} for t in labels],
-        "event_types": [], "roles": [],
+        "entity_types": [{"name": t, "kind": "entity"} for t in entities],
+        "event_types": [{"name": t, "roles": list(roles)} for t in triggers],
+        "roles": [{"name": r, "fillers": list(entities)} for r in roles],
     }
     return Ontology(data["name"], data["version"], data)
