@@ -1,0 +1,256 @@
+"""Rows of every config, built column-wise from Document and Annotation records.
+
+``ReleaseRows`` turns one (document, gold annotation) pair into rows of each config and
+buffers them column by column; ``batch(config)`` hands back a ``pyarrow.RecordBatch``
+with the config's exact Arrow schema. Building dicts per row and letting a library infer
+types is what made the slow paths slow (hf-datasets.md); here every column is a plain
+list appended to, then one ``pa.array`` call per column.
+
+BIO tags are projected from character spans onto the document's tokens. A span whose ends
+fall inside tokens is widened to the tokens it touches and counted as ``expanded``; a span
+that touches no token (only spaces) is ``no_tokens``; a span overlapping an already tagged
+token (nested or crossing mentions: BIO cannot hold them) is ``overlap_dropped``, the
+earlier-starting, longer span winning; a span running over a sentence break is tagged in
+each sentence and counted as ``cross_sentence``. The counts go to the manifest and card.
+"""
+
+from __future__ import annotations
+
+import json
+from bisect import bisect_left, bisect_right
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Iterator
+
+from ..records import Annotation, Document, text_sha256
+from .features import ner_labels
+
+if TYPE_CHECKING:  # pragma: no cover
+    import datasets
+
+    from ..ontology import Ontology
+
+__all__ = ["NerStats", "ReleaseRows", "annotation_problems", "annotation_digest", "bio_tags"]
+
+
+@dataclass
+class NerStats:
+    entities: int = 0
+    aligned: int = 0
+    expanded: int = 0
+    no_tokens: int = 0
+    overlap_dropped: int = 0
+    cross_sentence: int = 0
+    tokens_outside_sentences: int = 0
+    #: a few examples per kind, "doc id: entity id [start, end)"
+    examples: dict[str, list[str]] = field(default_factory=dict)
+
+    def note(self, kind: str, example: str) -> None:
+        setattr(self, kind, getattr(self, kind) + 1)
+        ex = self.examples.setdefault(kind, [])
+        if len(ex) < 5:
+            ex.append(example)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["examples"] = {k: v for k, v in sorted(self.examples.items())}
+        return d
+
+
+def annotation_problems(doc: Document, ann: Annotation, ontology: "Ontology") -> Iterator[tuple[str, str, object]]:
+    """Every reason the gold ``ann`` cannot be released with ``doc``: ``(json_path, message, value)``."""
+    if ann.text_sha256 != doc.text_sha256:
+        yield "$.text_sha256", f"does not match the text of document {doc.id!r} ({doc.text_sha256})", ann.text_sha256
+    n = len(doc.text)
+    entity_types = set(ontology.entity_types)
+    levels = set(ontology.mention_levels)
+    ids: dict[str, str] = {}
+    for i, e in enumerate(ann.entities):
+        p = f"$.entities[{i}]"
+        if e.id in ids:
+            yield f"{p}.id", "duplicate entity id", e.id
+        ids[e.id] = e.type
+        if e.type not in entity_types:
+            yield f"{p}.type", f"unknown entity type; allowed: {', '.join(ontology.entity_types)}", e.type
+        if e.level is not None and levels and e.level not in levels:
+            yield f"{p}.level", f"unknown mention level; allowed: {', '.join(sorted(levels))}", e.level
+        if not 0 <= e.start < e.end <= n:
+            yield f"{p}.start", f"span [{e.start}, {e.end}) is not inside the text (length {n})", [e.start, e.end]
+        elif doc.text[e.start:e.end] != e.text:
+            yield f"{p}.text", f"does not match the text at [{e.start}, {e.end}): {doc.text[e.start:e.end]!r}", e.text
+    event_types = set(ontology.event_types)
+    for i, ev in enumerate(ann.events):
+        p = f"$.events[{i}]"
+        if ev.type not in event_types:
+            allowed = ", ".join(ontology.event_types) or "none (the ontology has no event types)"
+            yield f"{p}.type", f"unknown event type; allowed: {allowed}", ev.type
+        t = ev.trigger
+        if not 0 <= t.start < t.end <= n:
+            yield f"{p}.trigger.start", f"span [{t.start}, {t.end}) is not inside the text (length {n})", [t.start, t.end]
+        elif doc.text[t.start:t.end] != t.text:
+            yield f"{p}.trigger.text", f"does not match the text at [{t.start}, {t.end}): {doc.text[t.start:t.end]!r}", t.text
+        roles = ontology.roles_of(ev.type)
+        for j, a in enumerate(ev.arguments):
+            if ev.type in event_types and a.role not in roles:
+                yield f"{p}.arguments[{j}].role", f"unknown role for {ev.type}; allowed: {', '.join(roles)}", a.role
+            if a.entity not in ids:
+                yield f"{p}.arguments[{j}].entity", "no entity with this id in the annotation", a.entity
+        allowed_attrs = {x["name"]: x["values"] for x in ontology.event_attributes}
+        for name, value in (ev.attributes or {}).items():
+            if name not in allowed_attrs:
+                yield f"{p}.attributes.{name}", f"unknown attribute; allowed: {', '.join(allowed_attrs) or 'none'}", name
+            elif value not in allowed_attrs[name]:
+                yield f"{p}.attributes.{name}", f"unknown value; allowed: {', '.join(allowed_attrs[name])}", value
+
+
+def bio_tags(
+    doc: Document, ann: Annotation | None, label_index: dict[str, int], stats: NerStats
+) -> list[int]:
+    """One BIO tag id per token of ``doc`` (``O`` is 0), from the entity spans of ``ann``."""
+    tokens = doc.tokens
+    tags = [0] * len(tokens)
+    if ann is None or not ann.entities:
+        return tags
+    starts = [s for s, _ in tokens]
+    ends = [e for _, e in tokens]
+    sent_starts = [s for s, _ in doc.sentences]
+    sent_of = [bisect_right(sent_starts, s) - 1 for s in starts]
+    # earlier start first, then the longer span: the outer mention wins over nested ones
+    for e in sorted(ann.entities, key=lambda x: (x.start, -(x.end - x.start), x.id)):
+        stats.entities += 1
+        where = f"{doc.id}: {e.id} [{e.start}, {e.end})"
+        first = bisect_right(ends, e.start)  # first token ending after the span starts
+        last = bisect_left(starts, e.end) - 1  # last token starting before the span ends
+        if first > last:
+            stats.note("no_tokens", where)
+            continue
+        if any(tags[k] for k in range(first, last + 1)):
+            stats.note("overlap_dropped", where)
+            continue
+        if starts[first] == e.start and ends[last] == e.end:
+            stats.aligned += 1
+        else:
+            stats.note("expanded", where)
+        if sent_of[first] != sent_of[last]:
+            stats.note("cross_sentence", where)
+        b, i = label_index[f"B-{e.type}"], label_index[f"I-{e.type}"]
+        for k in range(first, last + 1):
+            tags[k] = b if k == first or sent_of[k] != sent_of[k - 1] else i
+    return tags
+
+
+class _Columns:
+    """Column lists of one config, appended to row by row, turned into one RecordBatch."""
+
+    def __init__(self, schema):
+        self.schema = schema
+        self.names = schema.names
+        self.cols: dict[str, list] = {n: [] for n in self.names}
+        self.rows = 0
+
+    def add(self, *values) -> None:
+        for name, value in zip(self.names, values, strict=True):
+            self.cols[name].append(value)
+        self.rows += 1
+
+    def take(self):
+        import pyarrow as pa
+
+        arrays = [pa.array(self.cols[f.name], type=f.type) for f in self.schema]
+        batch = pa.RecordBatch.from_arrays(arrays, schema=self.schema)
+        self.cols = {n: [] for n in self.names}
+        self.rows = 0
+        return batch
+
+
+class ReleaseRows:
+    """Buffers the rows of every config for one split; ``add(doc, gold)`` then ``batch(config)``."""
+
+    def __init__(self, features: dict[str, "datasets.Features"], ontology: "Ontology", schemas: dict):
+        self.features = features
+        self.ontology = ontology
+        self.columns = {name: _Columns(schemas[name]) for name in features}
+        self.stats = NerStats()
+        self.entity_index = {t: i for i, t in enumerate(ontology.entity_types)}
+        self.event_index = {t: i for i, t in enumerate(ontology.event_types)}
+        self.role_index = {t: i for i, t in enumerate(ontology.roles)}
+        self.label_index = {t: i for i, t in enumerate(ner_labels(ontology))}
+        self.attributes = [a["name"] for a in ontology.event_attributes]
+
+    def add(self, doc: Document, gold: Annotation | None) -> None:
+        self._document(doc)
+        if gold is not None:
+            self._entities(doc, gold)
+            if "events" in self.columns:
+                self._events(doc, gold)
+        self._ner(doc, gold)
+
+    def rows(self, config: str) -> int:
+        return self.columns[config].rows
+
+    def batch(self, config: str):
+        return self.columns[config].take()
+
+    def _document(self, doc: Document) -> None:
+        m = doc.metadata
+        extra = json.dumps(m.extra, ensure_ascii=False, sort_keys=True) if m.extra else None
+        s = doc.source
+        self.columns["documents"].add(
+            doc.id, doc.text, doc.language,
+            {"title": m.title, "url": m.url, "published": m.published, "author": m.author, "outlet": m.outlet, "extra": extra},
+            {"path": s.path, "sha256": s.sha256, "encoding": s.encoding, "format": s.format, "url": s.url},
+            {"profile": doc.normalization.profile, "version": doc.normalization.version},
+            doc.near_duplicate_of,
+            [{"start": a, "end": b} for a, b in doc.sentences],
+            [{"start": a, "end": b} for a, b in doc.tokens],
+            doc.schema_version,
+        )
+
+    def _entities(self, doc: Document, gold: Annotation) -> None:
+        cols = self.columns["entities"]
+        for e in sorted(gold.entities, key=lambda x: (x.start, x.end, x.id)):
+            cols.add(doc.id, e.id, self.entity_index[e.type], e.level, e.start, e.end, e.text)
+
+    def _events(self, doc: Document, gold: Annotation) -> None:
+        cols = self.columns["events"]
+        entities = {e.id: e for e in gold.entities}
+        for ev in sorted(gold.events, key=lambda x: (x.trigger.start, x.trigger.end, x.id)):
+            args = []
+            for a in ev.arguments:
+                f = entities[a.entity]
+                args.append({
+                    "role": self.role_index[a.role], "entity_id": f.id, "entity_type": self.entity_index[f.type],
+                    "start": f.start, "end": f.end, "text": f.text,
+                })
+            values = [doc.id, ev.id, self.event_index[ev.type],
+                      {"start": ev.trigger.start, "end": ev.trigger.end, "text": ev.trigger.text}, args]
+            if self.attributes:
+                attrs = ev.attributes or {}
+                values.append({name: attrs.get(name) for name in self.attributes})
+            cols.add(*values)
+
+    def _ner(self, doc: Document, gold: Annotation | None) -> None:
+        cols = self.columns["ner"]
+        tags = bio_tags(doc, gold, self.label_index, self.stats)
+        starts = [s for s, _ in doc.tokens]
+        covered = 0
+        for k, (s, e) in enumerate(doc.sentences):
+            lo, hi = bisect_left(starts, s), bisect_left(starts, e)
+            covered += hi - lo
+            toks = doc.tokens[lo:hi]
+            cols.add(
+                f"{doc.id}:{k:04d}", doc.id, k, s, e,
+                [doc.text[a:b] for a, b in toks], [a for a, _ in toks], [b for _, b in toks], tags[lo:hi],
+            )
+        if covered != len(doc.tokens):
+            self.stats.tokens_outside_sentences += len(doc.tokens) - covered
+
+
+def annotation_digest(ann: Annotation | None) -> str | None:
+    """sha256 of what a release shows of an annotation (entities and events), for the changelog."""
+    if ann is None:
+        return None
+    import msgspec
+
+    payload = msgspec.json.encode({"entities": ann.entities, "events": ann.events})
+    return text_sha256(payload.decode("utf-8"))
+
