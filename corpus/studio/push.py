@@ -1,0 +1,474 @@
+"""Push documents to Label Studio as tasks: idempotent, resumable, in batches.
+
+Label Studio has no external id and accepts duplicate tasks, so the toolkit keeps the map
+document -> tasks itself (``<data_dir>/tasks-p<project>.json``, written atomically after
+every batch) and, before importing anything, reconciles it with the tasks the server
+really holds (their ``data.doc_id``, ``data.part`` and ``data.text_sha256``). A push killed
+half-way therefore re-imports only what the server does not have, even when the batch was
+stored by the server but the map was not written.
+
+A document longer than ``max_task_chars`` is split into parts at sentence boundaries. The
+parts are contiguous and cover the whole text (the space between two sentences goes with
+the earlier part), so that ``offset + position in the part`` is a document offset and the
+parts put together are the document again. Task data: ``text`` (the part), ``doc_id``,
+``part``, ``parts``, ``offset``, ``text_sha256`` (of the whole document's text), ``title``.
+
+Pre-annotations go in as Label Studio predictions, each with its ``model_version``: from
+Annotation records (an earlier release, an importer, ``corpus adjudicate`` conflicts) and
+from a gazetteer. A prediction already on a task with the same ``model_version`` is not
+added twice.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from ..errors import InputError, StudioError
+from ..io import atomic_write
+from ..ontology import Ontology
+from ..records import Annotation, Document, Entity, OntologyRef, text_sha256
+from ..schemas import SCHEMA_VERSION
+from .convert import results_for_span
+from .labelconfig import label_config
+
+__all__ = [
+    "Part", "split_document", "PushReport", "push", "find_project", "ensure_project", "TaskMap",
+    "load_gazetteer", "gazetteer_annotation", "server_tasks",
+]
+
+
+@dataclass(frozen=True)
+class Part:
+    index: int
+    offset: int
+    text: str
+
+
+def split_document(doc: Document, max_chars: int) -> list[Part]:
+    """Contiguous parts of at most ``max_chars`` characters, cut at sentence starts.
+
+    A sentence longer than ``max_chars`` is cut at the last space before the limit (or at
+    the limit when there is none), so that no part is ever longer than asked.
+    """
+    text = doc.text
+    if max_chars <= 0 or len(text) <= max_chars:
+        return [Part(0, 0, text)]
+    cuts = sorted({s for s, _ in doc.sentences if 0 < s < len(text)})
+    parts: list[Part] = []
+    start = 0
+    while len(text) - start > max_chars:
+        limit = start + max_chars
+        good = [c for c in cuts if start < c <= limit]
+        if good:
+            cut = good[-1]
+        else:
+            space = max(text.rfind(" ", start + 1, limit), text.rfind("\n", start + 1, limit))
+            cut = space + 1 if space > start else limit
+        parts.append(Part(len(parts), start, text[start:cut]))
+        start = cut
+    parts.append(Part(len(parts), start, text[start:]))
+    return parts
+
+
+# --- the document -> task map ---------------------------------------------------------
+
+@dataclass
+class TaskMap:
+    """``doc_id -> {"sha": text_sha256, "parts": {part: task_id}}`` of one project."""
+
+    path: Path
+    project: int
+    docs: dict[str, dict] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, data_dir: Path, project: int) -> "TaskMap":
+        path = data_dir / f"tasks-p{project}.json"
+        if path.exists():
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+                return cls(path, project, data.get("docs", {}))
+            except ValueError as exc:
+                # the map is a cache of what the server holds: rebuilt from the server below
+                raise StudioError(f"{path}: broken task map ({exc}); delete it, push rebuilds it from the server")
+        return cls(path, project)
+
+    def save(self) -> None:
+        atomic_write(self.path, json.dumps({"project": self.project, "docs": self.docs}, sort_keys=True, indent=0))
+
+    def task_ids(self, doc_id: str) -> dict[int, int]:
+        entry = self.docs.get(doc_id) or {}
+        return {int(k): v for k, v in entry.get("parts", {}).items()}
+
+    def add(self, doc_id: str, sha: str, part: int, task_id: int) -> None:
+        entry = self.docs.setdefault(doc_id, {"sha": sha, "parts": {}})
+        entry["sha"] = sha
+        entry["parts"][str(part)] = task_id
+
+
+def server_tasks(ls, project: int) -> list[dict]:
+    """Every task of the project as ``{"id", "data"}`` (text left out), via the tasks API."""
+    out = []
+    for task in ls.tasks.list(project=project, fields="task_only", page_size=1000):
+        data = dict(task.data or {})
+        data.pop("text", None)
+        out.append({"id": task.id, "data": data, "total_annotations": getattr(task, "total_annotations", None)})
+    return out
+
+
+def _reconcile(tmap: TaskMap, tasks: list[dict]) -> list[str]:
+    """Make the map what the server holds; returns warnings (duplicates, foreign tasks)."""
+    warnings = []
+    seen: dict[tuple, int] = {}
+    docs: dict[str, dict] = {}
+    for t in sorted(tasks, key=lambda t: t["id"]):
+        d = t["data"]
+        doc_id, part, sha = d.get("doc_id"), d.get("part", 0), d.get("text_sha256")
+        if doc_id is None:
+            warnings.append(f"task {t['id']} has no data.doc_id: not made by corpus push, left alone")
+            continue
+        key = (doc_id, sha, part)
+        if key in seen:
+            warnings.append(f"task {t['id']} duplicates task {seen[key]} (document {doc_id!r}, part {part}); "
+                            f"both kept: delete one in Label Studio if it has no annotations")
+            continue
+        seen[key] = t["id"]
+        entry = docs.setdefault(doc_id, {"sha": sha, "parts": {}})
+        if entry["sha"] != sha:
+            # tasks of an older text of this document: the newest text wins in the map
+            if t["id"] > min(entry["parts"].values(), default=0):
+                entry = docs[doc_id] = {"sha": sha, "parts": {}}
+        entry["parts"][str(part)] = t["id"]
+    tmap.docs = docs
+    return warnings
+
+
+# --- project -------------------------------------------------------------------------
+
+def find_project(ls, title: str):
+    for p in ls.projects.list(title=title):
+        if p.title == title:
+            return p
+    for p in ls.projects.list():  # older servers ignore the title filter
+        if p.title == title:
+            return p
+    return None
+
+
+def ensure_project(ls, title: str, ontology: Ontology, *, instructions: str | None = None):
+    """The project titled ``title``, created or brought up to date with the ontology's
+    labeling configuration and the guidelines."""
+    xml = label_config(ontology)
+    project = find_project(ls, title)
+    kwargs = {"label_config": xml}
+    if instructions is not None:
+        kwargs.update(expert_instruction=instructions, show_instruction=True)
+    try:
+        if project is None:
+            return ls.projects.create(title=title, description=f"ontology {ontology.name} {ontology.version}",
+                                      show_skip_button=True, enable_empty_annotation=True, **kwargs)
+        if project.label_config != xml or (instructions is not None and project.expert_instruction != instructions):
+            return ls.projects.update(project.id, **kwargs)
+    except Exception as exc:  # the SDK's ApiError carries the server's reason
+        raise StudioError(f"Label Studio refused the project {title!r}: {_api_reason(exc)}") from None
+    return project
+
+
+def _api_reason(exc: Exception) -> str:
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        return str(body.get("validation_errors") or body.get("detail") or body)
+    return str(exc)[:500]
+
+
+# --- gazetteer -------------------------------------------------------------------------
+
+def load_gazetteer(path: str | Path, ontology: Ontology) -> list[tuple[str, str, str | None]]:
+    """``(surface form, entity type, mention level or None)`` from a gazetteer file.
+
+    Formats: TSV (``.tsv``/``.txt``), one entry a line ``SURFACE<TAB>TYPE[<TAB>LEVEL]``,
+    ``#`` starts a comment; or JSON, either ``{"SURFACE": "TYPE", ...}`` or
+    ``[{"text": SURFACE, "type": TYPE, "level": LEVEL}, ...]``.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(str(path), f"cannot read gazetteer: {exc}") from None
+    entries: list[tuple[str, str, str | None, str]] = []
+    if path.suffix == ".json":
+        try:
+            data = json.loads(raw)
+        except ValueError as exc:
+            raise InputError(str(path), f"not JSON: {exc}") from None
+        if isinstance(data, dict):
+            entries = [(k, v, None, f"$[{k!r}]") for k, v in data.items()]
+        elif isinstance(data, list):
+            for i, e in enumerate(data):
+                if not isinstance(e, dict) or "text" not in e or "type" not in e:
+                    raise InputError(str(path), "each entry needs 'text' and 'type'", field=f"$[{i}]", value=e)
+                entries.append((e["text"], e["type"], e.get("level"), f"$[{i}]"))
+        else:
+            raise InputError(str(path), "a gazetteer is a JSON object or list", field="$", value=type(data).__name__)
+    else:
+        for n, line in enumerate(raw.splitlines(), 1):
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            cols = line.split("\t")
+            if len(cols) not in (2, 3):
+                raise InputError(f"{path}:{n}", "expected SURFACE<TAB>TYPE[<TAB>LEVEL]", value=line)
+            entries.append((cols[0].strip(), cols[1].strip(), cols[2].strip() if len(cols) == 3 else None, f"line {n}"))
+    types, levels = set(ontology.entity_types), set(ontology.mention_levels)
+    out = []
+    for surface, typ, level, where in entries:
+        if typ not in types:
+            raise InputError(f"{path} ({where})", f"unknown entity type; allowed: {', '.join(ontology.entity_types)}",
+                             field="type", value=typ)
+        if level is not None and level not in levels:
+            raise InputError(f"{path} ({where})", f"unknown mention level; allowed: {', '.join(levels)}",
+                             field="level", value=level)
+        if not surface:
+            raise InputError(f"{path} ({where})", "empty surface form", field="text", value=surface)
+        out.append((surface, typ, level or None))
+    return out
+
+
+_PROCLITICS = set("وفبلك")
+
+
+def _is_letter(ch: str) -> bool:
+    return unicodedata.category(ch)[0] in "LM"
+
+
+def gazetteer_annotation(doc: Document, gazetteer: list[tuple[str, str, str | None]], ontology: Ontology,
+                         model_version: str) -> Annotation | None:
+    """Entities where a gazetteer form occurs as a whole word (allowing one Arabic
+    proclitic letter before it: و ف ب ل ك); longest match first, no overlaps."""
+    text = doc.text
+    taken: list[tuple[int, int]] = []
+    found = []
+    for surface, typ, level in sorted(gazetteer, key=lambda e: (-len(e[0]), e[0])):
+        for m in re.finditer(re.escape(surface), text):
+            s, e = m.start(), m.end()
+            if e < len(text) and _is_letter(text[e]):
+                continue
+            if s > 0 and _is_letter(text[s - 1]):
+                if not (text[s - 1] in _PROCLITICS and (s < 2 or not _is_letter(text[s - 2]))):
+                    continue
+            if any(s < te and ts < e for ts, te in taken):
+                continue
+            taken.append((s, e))
+            found.append((s, e, typ, level))
+    if not found:
+        return None
+    found.sort()
+    entities = [Entity(id=f"g{i}", type=t, start=s, end=e, text=text[s:e], level=lv)
+                for i, (s, e, t, lv) in enumerate(found, 1)]
+    return Annotation(schema_version=SCHEMA_VERSION, id=f"gazetteer-{doc.id}", document_id=doc.id,
+                      text_sha256=doc.text_sha256, annotator=f"model:{model_version}", status="prediction",
+                      ontology=OntologyRef(**ontology.ref()), entities=entities)
+
+
+# --- push ------------------------------------------------------------------------------
+
+@dataclass
+class PushReport:
+    project: int
+    documents: int = 0
+    imported_tasks: int = 0
+    existing_tasks: int = 0
+    predictions: int = 0
+    changed: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _model_version(ann: Annotation) -> str:
+    if ann.origin and ann.origin.model_version:
+        return ann.origin.model_version
+    if ann.annotator.startswith("model:"):
+        return ann.annotator[len("model:"):]
+    return f"{ann.status}:{ann.annotator}"
+
+
+def _predictions_for(doc: Document, part: Part, anns: list[Annotation], report: PushReport) -> list[dict]:
+    out = []
+    for ann in anns:
+        items, skipped = results_for_span(ann, part.offset, part.offset + len(part.text))
+        for rid in skipped:
+            # a region crossing a part edge, or an argument whose entity is in another part,
+            # belongs to no single task: say so (regions wholly in other parts are not news)
+            if "->" in rid or _crosses(ann, rid, part):
+                report.warnings.append(f"document {doc.id!r}: prediction {ann.id!r} item {rid!r} crosses the "
+                                       f"edge of part {part.index} and is left out")
+        if items:
+            out.append({"model_version": _model_version(ann), "result": items})
+    return out
+
+
+def _crosses(ann: Annotation, rid: str, part: Part) -> bool:
+    end = part.offset + len(part.text)
+    for e in ann.entities:
+        if e.id == rid:
+            return e.start < end and part.offset < e.end
+    for ev in ann.events:
+        if ev.id == rid:
+            return ev.trigger.start < end and part.offset < ev.trigger.end
+    return False
+
+
+def push(
+    ls,
+    documents: Iterable[Document],
+    ontology: Ontology,
+    *,
+    project_title: str,
+    data_dir: Path,
+    max_task_chars: int = 20000,
+    batch_size: int = 200,
+    predictions: Iterable[Annotation] = (),
+    gazetteer: list[tuple[str, str, str | None]] | None = None,
+    gazetteer_version: str = "gazetteer",
+    instructions: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> PushReport:
+    """Create or update the project and import what the server does not hold yet.
+
+    ``progress(done, total)`` is called after each batch (tasks). Predictions whose
+    ``text_sha256`` is not the document's are skipped with a warning.
+    """
+    project = ensure_project(ls, project_title, ontology, instructions=instructions)
+    report = PushReport(project=project.id)
+    tmap = TaskMap.load(data_dir, project.id)
+    report.warnings += _reconcile(tmap, server_tasks(ls, project.id))
+    tmap.save()
+
+    by_doc: dict[str, list[Annotation]] = {}
+    for ann in predictions:
+        by_doc.setdefault(ann.document_id, []).append(ann)
+
+    pending: list[tuple[str, str, int, dict]] = []   # (doc_id, sha, part, task json)
+    late_predictions: list[tuple[int, dict]] = []    # (task id, prediction) for tasks already there
+    doc_ids: set[str] = set()
+    for doc in documents:
+        if doc.id in doc_ids:
+            report.warnings.append(f"document {doc.id!r} appears twice in the input: pushed once")
+            continue
+        doc_ids.add(doc.id)
+        report.documents += 1
+        sha = doc.text_sha256
+        anns = []
+        for ann in by_doc.pop(doc.id, []):
+            if ann.text_sha256 != sha:
+                report.warnings.append(f"prediction {ann.id!r} of {doc.id!r} was made on text_sha256 "
+                                       f"{ann.text_sha256[:12]}…, the document is {sha[:12]}…: skipped")
+            else:
+                anns.append(ann)
+        if gazetteer:
+            g = gazetteer_annotation(doc, gazetteer, ontology, gazetteer_version)
+            if g is not None:
+                anns.append(g)
+        entry = tmap.docs.get(doc.id)
+        if entry and entry["sha"] != sha:
+            report.changed.append(doc.id)
+            continue
+        have = tmap.task_ids(doc.id)
+        parts = split_document(doc, max_task_chars)
+        for part in parts:
+            preds = _predictions_for(doc, part, anns, report)
+            if part.index in have:
+                report.existing_tasks += 1
+                late_predictions += [(have[part.index], p) for p in preds]
+                continue
+            data = {"text": part.text, "doc_id": doc.id, "part": part.index, "parts": len(parts),
+                    "offset": part.offset, "text_sha256": sha}
+            if doc.metadata.title:
+                data["title"] = doc.metadata.title
+            task = {"data": data}
+            if preds:
+                task["predictions"] = preds
+                report.predictions += len(preds)
+            pending.append((doc.id, sha, part.index, task))
+    for doc_id in sorted(by_doc):
+        report.warnings.append(f"predictions for document {doc_id!r} which is not among the documents pushed: skipped")
+
+    total = len(pending)
+    done = 0
+    if progress:
+        progress(0, total)
+    for i in range(0, total, batch_size):
+        batch = pending[i:i + batch_size]
+        try:
+            res = ls.projects.import_tasks(project.id, request=[t for *_, t in batch], return_task_ids=True)
+        except Exception as exc:
+            raise StudioError(f"import of tasks {i + 1}–{i + len(batch)} of {total} failed: {_api_reason(exc)}; "
+                              f"run push again to resume") from None
+        ids = list(res.task_ids or [])
+        if len(ids) != len(batch):
+            raise StudioError(f"the server returned {len(ids)} task ids for {len(batch)} tasks; run push again, "
+                              f"it reconciles with the server")
+        for (doc_id, sha, part, _), tid in zip(batch, ids):
+            tmap.add(doc_id, sha, part, tid)
+        tmap.save()  # after every batch: a crash loses at most the batch being sent
+        done += len(batch)
+        report.imported_tasks += len(batch)
+        if progress:
+            progress(done, total)
+
+    if late_predictions:
+        have = _existing_predictions(ls, project.id)
+        for task_id, pred in late_predictions:
+            if (task_id, pred["model_version"]) in have:
+                continue
+            ls.predictions.create(task=task_id, result=pred["result"], model_version=pred["model_version"])
+            have.add((task_id, pred["model_version"]))
+            report.predictions += 1
+    for doc_id in report.changed:
+        report.warnings.append(f"document {doc_id!r} changed since it was pushed (its tasks hold another "
+                               f"text_sha256): not pushed again; its old tasks are kept")
+    return report
+
+
+def _existing_predictions(ls, project: int) -> set[tuple[int, str]]:
+    out = set()
+    for p in ls.predictions.list(project=project):
+        out.add((p.task, p.model_version or ""))
+    return out
+
+
+def iter_documents(paths: Iterable[Path]) -> Iterator[Document]:
+    from ..io import iter_jsonl
+    from ..records import decode_document
+
+    for doc, _, _ in iter_jsonl(paths, decode_document):
+        yield doc
+
+
+def run_push(settings, ontology: Ontology, doc_paths: list[Path], *, project_title: str | None = None,
+             prediction_paths: Iterable[Path] = (), gazetteer_path: Path | None = None,
+             progress: Callable[[int, int], None] | None = None) -> PushReport:
+    """``corpus push``: documents from files or folders, predictions, gazetteer -> the server."""
+    from ..io import iter_jsonl
+    from ..records import decode_annotation
+    from .guidelines import guidelines_html, load_guidelines
+    from .server import client
+
+    docs = list(iter_documents(doc_paths))
+    if not docs:
+        where = ", ".join(str(p) for p in doc_paths)
+        raise InputError(where, "no documents found (Document JSONL files *.jsonl); make them with: "
+                                "corpus ingest seeds/ --out build/documents")
+    preds = [ann for p in prediction_paths for ann, _, _ in iter_jsonl([p], decode_annotation)]
+    gaz = load_gazetteer(gazetteer_path, ontology) if gazetteer_path else None
+    gaz_version = None
+    if gazetteer_path:
+        digest = text_sha256(Path(gazetteer_path).read_text(encoding="utf-8"))[:8]
+        gaz_version = f"gazetteer:{Path(gazetteer_path).name}:{digest}"
+    ls = client(settings)
+    return push(ls, docs, ontology, project_title=project_title or settings.project, data_dir=settings.data_dir,
+                max_task_chars=settings.max_task_chars, batch_size=settings.batch_size, predictions=preds,
+                gazetteer=gaz, gazetteer_version=gaz_version or "gazetteer",
+                instructions=guidelines_html(load_guidelines(ontology)), progress=progress)
