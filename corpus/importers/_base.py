@@ -85,7 +85,7 @@ class ImportOptions:
     # CoNLL
     scheme: str = "bio"
     doc_sentences: Optional[int] = None
-    doc_boundary: str = r"^-DOCSTART-"
+    doc_boundary: str = r"^-DOCSTART-$"
     encoding: Optional[str] = None
     # Label Studio
     text_field: Optional[str] = None
