@@ -58,11 +58,16 @@ _BOMS = [
 _ARABIC_SINGLE_BYTE = ("cp1256", "iso8859_6")
 
 
+# every byte but the C0 controls that do not occur in text (all below 32 except \t\n\v\f\r)
+_NOT_CONTROL = bytes(b for b in range(256) if not (b < 9 or 13 < b < 32))
+
+
 def _looks_binary(data: bytes) -> bool:
     sample = data[:8192]
     if b"\x00" in sample:
         return True
-    controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    # counted in C (translate deletes the other bytes): a Python loop over 8 KB was a fifth of ingest
+    controls = len(sample.translate(None, _NOT_CONTROL))
     return controls > len(sample) // 20
 
 
