@@ -22,7 +22,7 @@ from .manifest import VerifyReport, read_manifest, verify_release
 from .publish import PublishResult, publish
 
 __all__ = [
-    "build_release", "release_inputs", "release_repository", "release_corpus", "load_agreement",
+    "build_release", "release_inputs", "measure_agreement", "release_repository", "release_corpus", "load_agreement",
     "verify_release", "read_manifest", "publish", "parse_version", "release_date",
     "ReleaseResult", "VerifyReport", "PublishResult", "CorpusInfo", "ReleaseInputs",
     "corpus_inputs", "repository_inputs",
@@ -43,7 +43,22 @@ def load_agreement(path: str | Path | None) -> dict | None:
     return data
 
 
+def measure_agreement(inputs: ReleaseInputs) -> dict | None:
+    """The agreement report of the per-annotator annotations (corpus.agree), if there are any."""
+    if inputs.annotations is None or not inputs.annotations.exists():
+        return None
+    from ..agree import agreement
+    from ..io import iter_jsonl
+    from ..records import decode_annotation, decode_document
+
+    anns = (a for a, _, _ in iter_jsonl([inputs.annotations], decode_annotation))
+    docs = (d for d, _, _ in iter_jsonl([inputs.documents], decode_document))
+    return {"summary": agreement(anns, docs).summary()}
+
+
 def _run(version: str, inputs: ReleaseInputs, out: Path, **kwargs) -> ReleaseResult:
+    if kwargs.get("agreement") is None:
+        kwargs["agreement"] = measure_agreement(inputs)
     return build_release(version, documents=inputs.documents, gold=inputs.gold, out=out,
                          ontology=inputs.ontology, info=inputs.info, **kwargs)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import gzip
+import json
 import os
 import re
 import shutil
@@ -419,6 +420,8 @@ def _write_metadata(tmp: Path, facts: ReleaseFacts, refs, gold_by_doc, plan, pre
         "schema_version": facts.schema_version, "ontology": facts.ontology.ref(),
         "configs": {c: features_yaml(f) for c, f in facts.features.items()},
     }))
+    if facts.agreement:
+        atomic_write(tmp / "agreement.json", json.dumps(facts.agreement, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
     figure.write_label_figure(tmp / facts.figure, facts)
     atomic_write(tmp / "README.md", card.render_card(facts))
     atomic_write(tmp / "DATASHEET.md", datasheet.render_datasheet(facts))

@@ -90,26 +90,44 @@ def _label_table(facts: "ReleaseFacts", kind: str, names: list[str]) -> list[str
     return table(["label"] + splits + ["total"], rows)
 
 
+_HEADLINE = [("entity_f1_exact", "entity span F1, exact"), ("entity_f1_overlap", "entity span F1, overlap"),
+             ("cohen_kappa_mean", "Cohen's kappa on token tags (mean over pairs)"),
+             ("krippendorff_alpha", "Krippendorff's alpha on token tags"), ("trigger_f1", "event trigger F1"),
+             ("argument_f1", "event argument F1")]
+
+
 def agreement_lines(agreement: dict | None) -> list[str]:
+    """The agreement section: the summary of corpus.agree's report (or a JSON file of it)."""
     if not agreement:
-        return ["Not measured for this release (no agreement report was given)."]
+        return ["Not measured for this release (no agreement report)."]
     summary = agreement.get("summary", agreement) if isinstance(agreement, dict) else {}
-    rows = []
-    for key, value in summary.items():
-        if isinstance(value, dict):
-            for k2, v2 in value.items():
-                rows.append([f"{key} / {k2}", _fmt(v2)])
-        else:
-            rows.append([str(key), _fmt(value)])
-    if not rows:
+    if not isinstance(summary, dict) or not summary:
         return ["Not measured for this release (the agreement report has no summary)."]
-    lines = table(["measure", "value"], rows)
-    if isinstance(agreement, dict) and agreement.get("description"):
-        lines = [str(agreement["description"]), ""] + lines
+    if summary.get("documents") == 0:
+        who = summary.get("annotators") or []
+        return [f"Not measured: no document was annotated by two or more annotators "
+                f"({len(who)} annotator(s) in the annotations given)."]
+    lines = []
+    if "documents" in summary:
+        lines += [f"Measured on {summary['documents']} documents annotated by two or more of "
+                  f"{len(summary.get('annotators') or [])} annotators"
+                  + (f" ({summary['tokens']} tokens, {summary.get('tag_scheme', 'BIO')} tags)." if summary.get("tokens") else "."), ""]
+    known = [(k, label) for k, label in _HEADLINE if k in summary]
+    rows = [[label, _fmt(summary[k])] for k, label in known]
+    skip = {k for k, _ in known} | {"documents", "annotators", "tokens", "tag_scheme", "by_label", "pairs", "skipped"}
+    rows += [[str(k), _fmt(v)] for k, v in summary.items() if k not in skip and not isinstance(v, (dict, list))]
+    lines += table(["measure", "value"], rows) if rows else []
+    by_label = summary.get("by_label")
+    if isinstance(by_label, dict) and by_label:
+        cols = sorted({c for v in by_label.values() if isinstance(v, dict) for c in v})
+        lines += ["", "Per label:", ""] + table(["label"] + cols, [
+            [f"`{lab}`"] + [_fmt(v.get(c)) for c in cols] for lab, v in by_label.items() if isinstance(v, dict)])
     return lines
 
 
 def _fmt(v) -> str:
+    if v is None:
+        return "n/a"
     if isinstance(v, float):
         return f"{v:.3f}"
     if isinstance(v, (list, tuple)):

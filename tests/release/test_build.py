@@ -1,0 +1,324 @@
+"""Building a release from a small corpus made by the real ingest: every config loads with
+``datasets`` offline, rebuilds are byte-identical, versions are never overwritten, the
+manifest catches tampering, later releases keep splits and report changes."""
+
+from __future__ import annotations
+
+import json
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import msgspec
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from conftest import make_corpus, make_pair
+from corpus.cli import main
+from corpus.errors import ReleaseError
+from corpus.io import write_jsonl
+from corpus.ontology import load_ontology
+from corpus.release import build_release, read_manifest, verify_release
+from corpus.release.features import config_features, features_from_yaml
+from corpus.release.inputs import CorpusInfo
+from corpus.schemas import schema_errors
+
+INFO = CorpusInfo(name="test-news", pretty_name="Test news", license="cc-by-4.0",
+                  credits=["Test fixture articles, written for these tests"])
+
+
+def _build(corpus: Path, out: Path, version: str = "0.1.0", **kw):
+    kw.setdefault("date", "2026-01-15")
+    kw.setdefault("info", INFO)
+    return build_release(version, documents=corpus / "documents", gold=corpus / "gold", out=out, **kw)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("built")
+    corpus = make_corpus(root / "corpus")
+    result = _build(corpus, root / "releases", agreement={"summary": {"documents": 3, "annotators": ["a", "b"],
+                                                                        "entity_f1_exact": 0.8125}})
+    return corpus, result
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_every_config_loads_offline_with_its_declared_features(built, hf_offline):
+    from datasets import load_dataset
+
+    _, result = built
+    expected = config_features(load_ontology())
+    counts = result.manifest["counts"]["configs"]
+    assert set(counts) == {"documents", "entities", "events", "ner"}
+    for config in counts:
+        ds = load_dataset(str(result.path), config)
+        assert {s: d.num_rows for s, d in ds.items()} == counts[config]
+        for split in ds.values():
+            assert split.features == expected[config]
+    ner = load_dataset(str(result.path), "ner")["train"]
+    names = ner.features["ner_tags"].feature.names
+    assert names[:3] == ["O", "B-PER", "I-PER"]
+    row = ner[0]
+    tagged = {tok: names[t] for tok, t in zip(row["tokens"], row["ner_tags"]) if t}
+    assert tagged["وزير"] == "B-PER" and tagged["كارتر"] == "I-PER" and tagged["التحالف"] == "I-ORG"
+    # entity rows point into the documents' text
+    docs = {d["id"]: d["text"] for d in load_dataset(str(result.path), "documents")["train"]}
+    ents = load_dataset(str(result.path), "entities")["train"]
+    for e in ents:
+        assert docs[e["document_id"]][e["start"]:e["end"]] == e["text"]
+    ev = load_dataset(str(result.path), "events")["train"]
+    role_names = ev.features["arguments"].feature["role"].names
+    assert ev.features["type"].int2str(ev[0]["type"]) == "Conflict.Attack"
+    assert [role_names[a["role"]] for a in ev[0]["arguments"]] == ["Attacker", "Target"]
+    assert ev[0]["attributes"]["Tense"] == "FUTURE"
+
+
+def test_card_dataset_info_and_parquet_schema_come_from_the_same_features(built):
+    import pyarrow.parquet as pq
+    from datasets import Features
+
+    _, result = built
+    text = (result.path / "README.md").read_text(encoding="utf-8")
+    meta = yaml.safe_load(text.split("---\n")[1])
+    assert meta["license"] == "cc-by-4.0" and meta["language"] == ["ar"]
+    assert meta["annotations_creators"] == ["expert-generated"] and meta["size_categories"] == ["n<1K"]
+    assert {c["config_name"] for c in meta["configs"]} == {"documents", "entities", "events", "ner"}
+    for info in meta["dataset_info"]:
+        config = info["config_name"]
+        card_features = features_from_yaml(info["features"])
+        for split in info["splits"]:
+            schema = pq.read_schema(result.path / config / f"{split['name']}-00000-of-00001.parquet")
+            assert Features.from_arrow_schema(schema) == card_features
+            assert json.loads(schema.metadata[b"corpus"]) == {"config": config, "release": "0.1.0",
+                                                              "schema_version": "1.0.0"}
+            assert pq.ParquetFile(result.path / config / f"{split['name']}-00000-of-00001.parquet"
+                                  ).metadata.row_group(0).column(0).compression == "ZSTD"
+    body = text.split("---\n", 2)[2]
+    for fact in ("| train | 10 |", "entity span F1, exact | 0.812", "arabic-news 1.0.0", "`1.0.0`",
+                 'load_dataset("path/to/test-news-0.1.0", "ner")', "![Label distribution per split]",
+                 "widened", "Test fixture articles"):
+        assert fact in body, fact
+
+
+def test_rebuild_is_byte_identical_whatever_the_input_order(built, tmp_path):
+    corpus, result = built
+    # the same records, in another order and other shards
+    shuffled = tmp_path / "shuffled"
+    docs = [l for p in sorted((corpus / "documents").glob("*.jsonl")) for l in p.read_bytes().splitlines()]
+    (shuffled / "documents").mkdir(parents=True)
+    (shuffled / "documents" / "a.jsonl").write_bytes(b"\n".join(sorted(docs)) + b"\n")
+    (shuffled / "gold").mkdir()
+    gold = (corpus / "gold" / "gold.jsonl").read_bytes().splitlines()
+    (shuffled / "gold" / "g.jsonl").write_bytes(b"\n".join(gold[::-1]) + b"\n")
+    again = _build(shuffled, tmp_path / "releases", agreement=result.facts.agreement)
+    a, b = _files(result.path), _files(again.path)
+    assert sorted(a) == sorted(b)
+    different = [k for k in a if a[k] != b[k]]
+    assert different == []
+    assert a["label_distribution.png"][:8] == b"\x89PNG\r\n\x1a\n"
+    assert b"Software" not in a["label_distribution.png"]
+
+
+def test_an_existing_version_is_never_overwritten(built):
+    corpus, result = built
+    before = _files(result.path)
+    with pytest.raises(ReleaseError, match="0.1.0 already exists; a version is never overwritten"):
+        _build(corpus, result.path.parent)
+    assert _files(result.path) == before
+    assert not [p for p in result.path.parent.iterdir() if p.name.startswith(".")]
+
+
+def test_manifest_lists_every_file_and_the_split_of_every_document(built):
+    _, result = built
+    manifest = read_manifest(result.path)
+    assert list(schema_errors("manifest", manifest)) == []
+    listed = {f["path"] for f in manifest["files"]}
+    assert listed == set(_files(result.path)) - {"manifest.json"}
+    assignment = manifest["splits"]["assignment"]
+    assert len(assignment) == 12 and "doc-012" not in assignment  # doc-012 has no gold
+    assert manifest["inputs"]["unannotated"] == ["doc-012"]
+    assert assignment["doc-005"] == assignment["doc-004"] and assignment["doc-009"] == assignment["doc-002"]
+    assert manifest["counts"]["ner_alignment"]["overlap_dropped"] == 12
+    assert manifest["counts"]["ner_alignment"]["expanded"] == 4
+
+
+def test_verify_passes_then_catches_changed_missing_and_extra_files(built, tmp_path):
+    _, result = built
+    copy = tmp_path / "copy"
+    shutil.copytree(result.path, copy)
+    runner = CliRunner()
+    ok = runner.invoke(main, ["verify", str(copy)])
+    assert ok.exit_code == 0, ok.output
+    assert "release 0.1.0 OK" in ok.output
+    data = bytearray((copy / "ner" / "train-00000-of-00001.parquet").read_bytes())
+    data[100] ^= 0xFF
+    (copy / "ner" / "train-00000-of-00001.parquet").write_bytes(bytes(data))
+    (copy / "DATASHEET.md").unlink()
+    (copy / "notes.txt").write_text("x")
+    report = verify_release(copy)
+    assert report.missing == ["DATASHEET.md"] and report.extra == ["notes.txt"]
+    assert [c["path"] for c in report.changed] == ["ner/train-00000-of-00001.parquet"]
+    bad = runner.invoke(main, ["verify", str(copy)])
+    assert bad.exit_code == 1
+    assert "changed: ner/train-00000-of-00001.parquet" in bad.output
+    assert "missing: DATASHEET.md" in bad.output and "extra: notes.txt" in bad.output
+
+
+def test_croissant_validates_and_reads_records(built):
+    import mlcroissant as mlc
+
+    _, result = built
+    cli = Path(sys.executable).parent / "mlcroissant"
+    proc = subprocess.run([str(cli), "validate", "--jsonld", str(result.path / "croissant.json")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads((result.path / "croissant.json").read_text(encoding="utf-8"))
+    assert doc["conformsTo"] == "http://mlcommons.org/croissant/1.1"
+    assert all(len(f["sha256"]) == 64 for f in doc["distribution"])
+    ds = mlc.Dataset(str(result.path / "croissant.json"))
+    rows = list(ds.records("ner_train"))
+    assert len(rows) == result.manifest["counts"]["configs"]["ner"]["train"]
+    ev = next(iter(ds.records("events_train")))
+    assert [a["events_train/arguments/text"] for a in ev["events_train/arguments"]][0] == "القوات".encode()
+    labels = {r["labels_ner_ner_tags/id"]: r["labels_ner_ner_tags/name"] for r in ds.records("labels_ner_ner_tags")}
+    assert labels[1] in ("B-PER", b"B-PER")
+
+
+def test_datasheet_answers_all_seven_sections_with_facts(built):
+    from corpus.release.datasheet import QUESTIONS
+
+    _, result = built
+    text = (result.path / "DATASHEET.md").read_text(encoding="utf-8")
+    for section in ("Motivation", "Composition", "Collection process", "Preprocessing, cleaning, labeling", "Uses",
+                    "Distribution", "Maintenance"):
+        assert f"## {section}" in text
+    assert text.count("**") == 2 * len(QUESTIONS)
+    assert "12 documents (train 10" in text and "arabic-news 1.0.0 (12)" in text and "ann1 (12)" in text
+
+
+def test_next_release_keeps_splits_and_reports_changes(tmp_path):
+    corpus = make_corpus(tmp_path / "corpus")
+    out = tmp_path / "releases"
+    first = _build(corpus, out, "0.1.0")
+    # later: two more documents, one annotation changed, one document dropped
+    docs = [msgspec.json.decode(l) for p in sorted((corpus / "documents").glob("*.jsonl"))
+            for l in p.read_bytes().splitlines()]
+    gold_lines = (corpus / "gold" / "gold.jsonl").read_bytes().splitlines()
+    golds = [msgspec.json.decode(l) for l in gold_lines if b'"doc-011"' not in l]
+    golds[0]["entities"] = golds[0]["entities"][:-1]
+    new_docs, new_golds = [], []
+    for i in (20, 21):
+        d, g = make_pair(i)
+        new_docs.append(d)
+        new_golds.append(g)
+    write_jsonl(corpus / "documents" / "documents-00002.jsonl", new_docs)
+    (corpus / "gold" / "gold.jsonl").write_bytes(b"".join(msgspec.json.encode(g) + b"\n" for g in golds))
+    write_jsonl(corpus / "gold" / "more.jsonl", new_golds)
+    second = _build(corpus, out, "0.2.0", date="2026-02-01")
+    a1 = first.manifest["splits"]["assignment"]
+    a2 = second.manifest["splits"]["assignment"]
+    assert all(a2[d] == s for d, s in a1.items() if d in a2)
+    assert second.manifest["previous_version"] == "0.1.0"
+    log = (second.path / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert "## [0.2.0] - 2026-02-01" in log and "## [0.1.0] - 2026-01-15" in log
+    assert "### Documents added (2)" in log and "`doc-020`, `doc-021`" in log
+    assert "### Documents removed (1)" in log and "`doc-011`" in log
+    assert f"`{golds[0]['document_id']}`: entities 8 -> 7" in log
+    assert "Schema" not in log
+    # the card says where the previous release is
+    assert "Previous release: 0.1.0" in (second.path / "README.md").read_text(encoding="utf-8")
+
+
+def test_version_rules(tmp_path):
+    corpus = make_corpus(tmp_path / "corpus", n=4, dup_pairs=())
+    out = tmp_path / "releases"
+    with pytest.raises(ReleaseError, match="version must be semantic"):
+        _build(corpus, out, "1.0")
+    _build(corpus, out, "1.0.0")
+    with pytest.raises(ReleaseError, match="1.0.0 is already released; a new release must be greater"):
+        _build(corpus, out, "0.9.0")
+    # an ontology whose entity types are reordered changes label ids: a breaking change
+    data = load_ontology().data
+    data = dict(data, entity_types=list(reversed(data["entity_types"])))
+    path = tmp_path / "onto.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    changed = load_ontology(path)
+    with pytest.raises(ReleaseError, match="breaking schema changes since 1.0.0 need a major release: .*entities"):
+        _build(corpus, out, "1.1.0", ontology=changed)
+    assert not (out / "1.1.0").exists()
+    two = _build(corpus, out, "2.0.0", ontology=changed)
+    log = (two.path / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert "### Schema: breaking changes" in log and "labels reordered" in log
+    # appending a label is an addition: a patch release is refused, a minor one accepted
+    data2 = dict(data, entity_types=data["entity_types"] + [{"name": "EXTRA"}])
+    path.write_text(json.dumps(data2), encoding="utf-8")
+    with pytest.raises(ReleaseError, match="schema additions since 2.0.0 need at least a minor release"):
+        _build(corpus, out, "2.0.1", ontology=load_ontology(path))
+    minor = _build(corpus, out, "2.1.0", ontology=load_ontology(path))
+    assert "labels added: B-EXTRA, I-EXTRA" in (minor.path / "CHANGELOG.md").read_text(encoding="utf-8")
+
+
+def test_bad_gold_is_refused_with_every_problem_named(tmp_path):
+    corpus = make_corpus(tmp_path / "corpus", n=3, dup_pairs=())
+    lines = (corpus / "gold" / "gold.jsonl").read_bytes().splitlines()
+    g = msgspec.json.decode(lines[1])
+    g["entities"][2]["type"] = "ORGANISATION"
+    g["events"][0]["arguments"][0]["role"] = "Atacker"
+    lines[1] = msgspec.json.encode(g)
+    extra = dict(g, id="stray", document_id="no-such-doc")
+    (corpus / "gold" / "gold.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    write_jsonl(corpus / "gold" / "z.jsonl", [])
+    (corpus / "gold" / "z.jsonl").write_bytes(msgspec.json.encode(extra) + b"\n")
+    out = tmp_path / "releases"
+    with pytest.raises(ReleaseError) as err:
+        _build(corpus, out)
+    msg = str(err.value)
+    assert "z.jsonl:1: annotation 'stray': $.document_id: no such document (value 'no-such-doc')" in msg
+    (corpus / "gold" / "z.jsonl").unlink()
+    with pytest.raises(ReleaseError) as err:
+        _build(corpus, out)
+    msg = str(err.value)
+    assert "2 problem(s)" in msg and "nothing was released" in msg
+    assert "gold.jsonl:2: document 'doc-001': annotation 'gold-doc-001': $.entities[2].type: unknown entity type; " \
+           "allowed: PER, ORG" in msg and "(value 'ORGANISATION')" in msg
+    assert "$.events[0].arguments[0].role: unknown role for Conflict.Attack; allowed: Attacker, Target" in msg
+    assert not out.exists() or not list(out.iterdir())
+
+
+def test_date_comes_from_source_date_epoch_never_the_clock(tmp_path, monkeypatch):
+    corpus = make_corpus(tmp_path / "corpus", n=2, dup_pairs=())
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    plain = _build(corpus, tmp_path / "a", date=None)
+    assert plain.facts.date is None and "released" not in (plain.path / "README.md").read_text(encoding="utf-8")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    dated = _build(corpus, tmp_path / "b", date=None)
+    assert dated.facts.date == "2026-01-01"
+
+
+def test_cli_release_verify_and_help(tmp_path):
+    corpus = make_corpus(tmp_path / "corpus", n=5, dup_pairs=(), corpus_json={
+        "name": "cli-news", "pretty_name": "CLI news", "license": "CC BY 4.0",
+        "source": {"name": "fixture", "credits": "Written for the tests"}})
+    runner = CliRunner()
+    res = runner.invoke(main, ["release", "0.1.0", "--corpus", str(corpus), "--out", str(tmp_path / "rel"),
+                               "--date", "2026-03-01", "--ratios", "0.6/0.2/0.2"])
+    assert res.exit_code == 0, res.output
+    folder = tmp_path / "rel" / "0.1.0"
+    assert res.stdout.strip().endswith(str(folder))
+    assert read_manifest(folder)["splits"]["ratios"] == {"train": 0.6, "validation": 0.2, "test": 0.2}
+    again = runner.invoke(main, ["release", "0.1.0", "--corpus", str(corpus), "--out", str(tmp_path / "rel")])
+    assert again.exit_code == 1 and "already exists" in again.output
+    missing = runner.invoke(main, ["release", "0.1.0", "--corpus", str(corpus)])
+    assert missing.exit_code == 2 and "--out is required with --corpus" in missing.output
+    for cmd in ("release", "verify", "publish"):
+        out = runner.invoke(main, [cmd, "--help"])
+        assert out.exit_code == 0 and "Example" in out.output
+
+
+
