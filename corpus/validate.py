@@ -451,8 +451,17 @@ def _source(file_source: str | None, ann: Annotation | None, fallback: str = "<i
 
 def annotation_builtins(ann: Annotation) -> dict:
     """The annotation as the schema's JSON object. ``records.to_dict``/``encode`` omit
-    ``entities``/``events`` when empty (omit_defaults), but the schema requires both."""
+    empty ``entities``, ``events`` and event ``arguments`` (omit_defaults), but the schema
+    requires them; they are put back here, in field order."""
     obj = to_dict(ann)
+    for ev in obj.get("events", ()):
+        if "arguments" not in ev:
+            items = list(ev.items())
+            ev.clear()
+            for k, v in items:
+                ev[k] = v
+                if k == "trigger":
+                    ev["arguments"] = []
     if "entities" in obj and "events" in obj:
         return obj
     out = {}
