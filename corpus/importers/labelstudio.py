@@ -21,6 +21,9 @@ tasks and regions in every issue.
   with the raw result item); the task's other regions go through. A relation between two
   entities (coreference, say) has no place in the schema, where relations are event
   arguments, and is rejected the same way.
+* A task that holds one part of a long document split by ``corpus push`` (``data.part``,
+  ``data.offset``) is rejected, with all parts of that document: ``corpus pull
+  --from-file`` merges parts against the documents.
 * A task with one annotation: that annotation goes to ``gold/`` (status ``imported``);
   with several (one per annotator), they go to ``annotations/`` and a warning says to
   adjudicate them. Predictions (status ``prediction``, with ``model_version``) go to
@@ -116,6 +119,18 @@ def _labels_seen(tasks: list[Any], group: str) -> list[str]:
     return list(seen)
 
 
+def _split_documents(tasks: list[Any]) -> set[str]:
+    """``doc_id`` of documents that this toolkit pushed as several parts (``data.part``,
+    ``data.offset``): no single task holds their text."""
+    out = set()
+    for task in tasks:
+        data = task.get("data") if isinstance(task, dict) else None
+        if isinstance(data, dict) and isinstance(data.get("doc_id"), str):
+            if data.get("part") not in (None, 0) or data.get("offset") not in (None, 0):
+                out.add(data["doc_id"])
+    return out
+
+
 def _relation_labels(tasks: list[Any]) -> list[str]:
     seen: dict[str, None] = {}
     for task in tasks:
@@ -154,6 +169,8 @@ def read_labelstudio(path: Path, options: ImportOptions) -> Iterator[Union[Impor
     ontology = _ontology(options, _labels_seen(tasks, entity_group), _labels_seen(tasks, trigger_group),
                          _relation_labels(tasks))
     profile = Normalization(profile=PROFILE, version=PROFILE_VERSION)
+    encoding = "utf-8-sig" if path.read_bytes()[:3] == b"\xef\xbb\xbf" else "utf-8"
+    split = _split_documents(tasks)
 
     for i, task in enumerate(tasks):
         where = f"$[{i}]"
@@ -170,6 +187,13 @@ def read_labelstudio(path: Path, options: ImportOptions) -> Iterator[Union[Impor
             yield Issue(kind="reject", path=shown, task=tname, field=f"data.{field or options.text_field or 'text'}",
                         value=text, reason="task has no non-empty text (see --text-field)", raw=task)
             continue
+        if data.get("doc_id") in split:
+            yield Issue(kind="reject", path=shown, task=tname, field="data.part", value=data.get("part"),
+                        document=data["doc_id"],
+                        reason=f"task is one part of the split document {data['doc_id']!r} (a task holds only part "
+                               f"of its text): import such an export with `corpus pull --from-file FILE "
+                               f"--documents DOCS`, which merges the parts into the whole document", raw=task)
+            continue
         doc_id = data.get("doc_id") if isinstance(data.get("doc_id"), str) and _DOC_ID.match(data["doc_id"]) else None
         if doc_id is None:
             doc_id = f"ls-{sha[:16]}-" + (f"t{task_id}" if isinstance(task_id, (int, str)) and _DOC_ID.match(str(task_id))
@@ -178,7 +202,7 @@ def read_labelstudio(path: Path, options: ImportOptions) -> Iterator[Union[Impor
         extra = {k: v for k, v in sorted(data.items()) if k not in (field, "doc_id") and isinstance(v, (str, int, float, bool))}
         doc = Document(
             schema_version=SCHEMA_VERSION, id=doc_id, text=text, language=options.language,
-            source=Source(path=shown, sha256=sha, encoding="utf-8", format="labelstudio", field=f"data.{field}"),
+            source=Source(path=shown, sha256=sha, encoding=encoding, format="labelstudio", field=f"data.{field}"),
             normalization=profile, raw_length=len(text), edits=[], removed=[],
             sentences=sentences, tokens=tokens,
             metadata=Metadata(extra={"labelstudio": extra}) if extra else Metadata(),

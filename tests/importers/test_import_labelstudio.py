@@ -171,3 +171,12 @@ def test_bad_label_config_is_an_error(tmp_path, bad):
     p.write_text(bad, encoding="utf-8")
     with pytest.raises(InputError, match="c.xml"):
         label_config_labels(p)
+
+
+def test_parts_of_a_split_document_are_rejected_with_a_hint(tmp_path):
+    tasks = [{"id": 1, "data": {"text": "a.", "doc_id": "d1", "part": 0, "offset": 0}},
+             {"id": 2, "data": {"text": "b.", "doc_id": "d1", "part": 1, "offset": 3}},
+             {"id": 3, "data": {"text": "c.", "doc_id": "d2", "part": 0, "offset": 0}}]
+    r = import_corpus([_export(tmp_path, tasks)], tmp_path / "out", "labelstudio", license="cc-by-4.0")
+    assert r.documents == 1 and [x.task for x in r.rejects] == [1, 2]
+    assert "corpus pull --from-file" in r.rejects[0].reason
