@@ -105,6 +105,8 @@ def agreement_lines(agreement: dict | None) -> list[str]:
         return ["Not measured for this release (the agreement report has no summary)."]
     if summary.get("documents") == 0:
         who = summary.get("annotators") or []
+        if not who:
+            return ["Not measured: there are no per-annotator (submitted) annotations to compare."]
         return [f"Not measured: no document was annotated by two or more annotators "
                 f"({len(who)} annotator(s) in the annotations given)."]
     lines = []
@@ -206,9 +208,8 @@ def render_card(facts: "ReleaseFacts") -> str:
 
     L += ["## Splits", ""]
     splits = [s for s in SPLITS if facts.totals[s]["documents"]]
-    rows = [[s] + [facts.totals[s][k] for k in ("documents", "sentences", "tokens", "entities", "events", "arguments")]
-            for s in splits]
-    L += table(["split", "documents", "sentences", "tokens", "entities", "events", "arguments"], rows) + [""]
+    cols = ["documents", "sentences", "tokens", "entities"] + (["events", "arguments"] if "events" in facts.features else [])
+    L += table(["split"] + cols, [[s] + [facts.totals[s][k] for k in cols] for s in splits]) + [""]
     ratios = facts.splits["ratios"]
     L += [f"Splits are made per document and deterministically: documents linked as near-duplicates form one group "
           f"that always lands in a single split ({facts.near_duplicate_groups} such groups); new groups are taken in "
@@ -225,7 +226,8 @@ def render_card(facts: "ReleaseFacts") -> str:
     if "events" in facts.features:
         L += ["### Event types", ""] + _label_table(facts, "events", facts.ontology.event_types) + [""]
         L += ["### Argument roles", ""] + _label_table(facts, "roles", facts.ontology.roles) + [""]
-    L += ["### Mention levels", ""] + _label_table(facts, "levels", facts.ontology.mention_levels + ["none"]) + [""]
+    if facts.ontology.mention_levels:
+        L += ["### Mention levels", ""] + _label_table(facts, "levels", facts.ontology.mention_levels + ["none"]) + [""]
 
     s = facts.ner_stats
     L += ["### From spans to BIO tags (`ner`)", "",

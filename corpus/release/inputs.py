@@ -90,6 +90,14 @@ class CorpusInfo:
                 credits = ["; ".join(_as_list_flat(b) for b in bits)]
         citation = data.get("citation") or source.get("citation")
         source_license = source.get("license") or data.get("source_license")
+        sources = [x for x in data.get("sources") or [] if isinstance(x, dict)]
+        source_name = source.get("name") or data.get("source_name")
+        for other in sources:  # several sources: a share-alike one decides the release license
+            lic = other.get("license") or other.get("license_id")
+            if not lic:
+                continue
+            if source_license is None or (_share_alike(hf_license(lic)) and not _share_alike(hf_license(source_license))):
+                source_license, source_name = lic, other.get("name") or source_name
         return cls(
             name=data["name"],
             pretty_name=data.get("pretty_name") or data["name"],
@@ -100,10 +108,11 @@ class CorpusInfo:
             citation=citation if isinstance(citation, str) else (json.dumps(citation, ensure_ascii=False) if citation else None),
             credits=credits,
             source_license=source_license,
-            source_name=source.get("name") or data.get("source_name"),
+            source_name=source_name,
             annotations_creators=_as_list(data.get("annotations_creators")) or ["expert-generated"],
             language_creators=_as_list(data.get("language_creators")) or ["found"],
-            source_datasets=_as_list(data.get("source_datasets")) or ["original"],
+            # repackaged from an existing corpus: the Hub's term for that is "extended"
+            source_datasets=_as_list(data.get("source_datasets")) or ["extended"],
             datasheet=dict(data.get("datasheet") or {}),
             imported=True,
         )

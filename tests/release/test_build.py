@@ -322,3 +322,55 @@ def test_cli_release_verify_and_help(tmp_path):
 
 
 
+
+
+def test_imported_corpus_with_its_own_label_set_and_no_events(tmp_path, hf_offline):
+    """An imported NER corpus: its ontology (no events, no mention levels) gives every label;
+    its share-alike license is carried over and its source credited."""
+    from datasets import load_dataset
+
+    onto = {"schema_version": "1.0.0", "name": "toy-ner", "version": "1.0.0",
+            "entity_types": [{"name": "PERS"}, {"name": "LOC"}, {"name": "ORG"}], "event_types": [], "roles": []}
+    corpus = make_corpus(tmp_path / "corpus", n=6, dup_pairs=(), events=False, corpus_json={
+        "name": "toy-ner", "pretty_name": "Toy NER", "license": "cc-by-sa-4.0",
+        "citation": "Someone (2020). Toy NER.",
+        "credits": ["Toy NER by Someone, from example.org"],
+        "sources": [{"name": "Toy NER", "license": "CC BY-SA 4.0", "license_id": "cc-by-sa-4.0"}]})
+    (corpus / "ontology.json").write_text(json.dumps(onto), encoding="utf-8")
+    lines = []
+    for line in (corpus / "gold" / "gold.jsonl").read_bytes().splitlines():
+        g = msgspec.json.decode(line)
+        g["status"] = "imported"
+        for e in g["entities"]:
+            e["type"] = {"PER": "PERS", "GPE": "LOC"}.get(e["type"], e["type"])
+            e.pop("level", None)
+        lines.append(msgspec.json.encode(g))
+    shutil.rmtree(corpus / "gold")
+    (corpus / "annotations").mkdir()
+    (corpus / "annotations" / "imported.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+
+    from corpus.release import release_corpus
+
+    result = release_corpus("1.0.0", corpus, tmp_path / "rel", date="2026-01-01")
+    assert set(result.manifest["counts"]["configs"]) == {"documents", "entities", "ner"}
+    assert not (result.path / "events").exists()
+    ner = load_dataset(str(result.path), "ner")
+    assert ner["train"].features["ner_tags"].feature.names == ["O", "B-PERS", "I-PERS", "B-LOC", "I-LOC", "B-ORG", "I-ORG"]
+    ents = load_dataset(str(result.path), "entities")
+    assert ents["train"].features["type"].names == ["PERS", "LOC", "ORG"]
+    card = (result.path / "README.md").read_text(encoding="utf-8")
+    meta = yaml.safe_load(card.split("---\n")[1])
+    assert meta["license"] == "cc-by-sa-4.0" and meta["source_datasets"] == ["extended"]
+    assert "Toy NER by Someone" in card and "Someone (2020). Toy NER." in card
+    assert "licensed CC BY-SA 4.0; the release carries that license over" in card
+    assert "no `events` config" in card and "Mention levels" not in card and "| arguments" not in card
+    sheet = (result.path / "DATASHEET.md").read_text(encoding="utf-8")
+    assert "3 entity types (PERS, LOC, ORG)" in sheet and "cc-by-sa-4.0" in sheet
+    assert verify_release(result.path).ok
+
+    # share-alike stays share-alike
+    info = json.loads((corpus / "corpus.json").read_text(encoding="utf-8"))
+    info["license"] = "cc-by-4.0"
+    (corpus / "corpus.json").write_text(json.dumps(info), encoding="utf-8")
+    with pytest.raises(ReleaseError, match="licensed CC BY-SA 4.0 \\(share-alike\\): the release must carry the same"):
+        release_corpus("1.1.0", corpus, tmp_path / "rel")
