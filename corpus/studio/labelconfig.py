@@ -5,12 +5,14 @@ ontology file, so a different ontology gives a different configuration. The tag 
 those of :data:`corpus.studio.convert.NAMES`, which the conversion of results relies on.
 
 Right-to-left: Label Studio has no RTL switch; the text view gets ``direction: rtl`` by
-CSS. Label badges inserted inside an RTL line (``showLabels``) are short Latin runs that
-the bidi algorithm reorders with the Arabic words around them, which makes the words look
-scrambled; the badges are turned off (``showLabels="false"``) and each region is told
-apart by its colour instead, with ``unicode-bidi: plaintext`` so that each paragraph takes
-its direction from its own first strong character. ``white-space: pre-wrap`` keeps every
-space and line break as the offsets count them.
+CSS, with ``unicode-bidi: plaintext`` so that each paragraph takes its direction from its
+own first strong character. The shared notes report words looking scrambled around the
+label badges Label Studio inserts in RTL text; in Debian's Chromium with this CSS the
+order stayed right (checked with badges on and off, see tests/studio/test_browser.py,
+which measures the word positions). The badges are still off (``showLabels="false"``):
+colours and the regions panel tell the labels apart, and no Latin run sits inside Arabic
+lines. ``white-space: pre-wrap`` keeps every space and line break as the offsets count
+them.
 """
 
 from __future__ import annotations
