@@ -158,62 +158,175 @@ class _DocView:
         return None
 
 
-class _Index:
-    """document id -> _DocView, from memory or read back from file offsets through an LRU."""
+_MASK = (1 << 64) - 1
+_OFFSET_BITS = 40  # a location packs (file number << 40) | byte offset: files up to 1 TiB
 
-    def __init__(self, cache_size: int = 4096):
-        self.views: dict[str, _DocView] = {}
-        self.offsets: dict[str, tuple[int, int]] = {}
-        self.files: list[Path] = []
-        self.invalid: set[str] = set()  # documents that failed their own checks
+
+def _h(rid: str) -> int:
+    # the index lives in one process, so the (salted) built-in string hash is consistent
+    return hash(rid) & _MASK
+
+
+class _Files:
+    """Open handles of the files read back by offset, and readers of single lines."""
+
+    def __init__(self, files: list[Path]):
+        self.files = files
         self._handles: dict[int, Any] = {}
-        self._cache: OrderedDict[str, _DocView] = OrderedDict()
-        self._cache_size = cache_size
 
-    def add_view(self, doc: Document) -> None:
-        self.views[doc.id] = _DocView(doc)
-        self.offsets.pop(doc.id, None)
-
-    def add_offset(self, doc_id: str, file_no: int, offset: int) -> None:
-        self.offsets[doc_id] = (file_no, offset)
-        self.views.pop(doc_id, None)
-
-    def __contains__(self, doc_id: str) -> bool:
-        return doc_id in self.views or doc_id in self.offsets
-
-    def where(self, doc_id: str) -> str:
-        f, off = self.offsets[doc_id]
-        return f"{self.files[f]} (byte {off})"
-
-    def get(self, doc_id: str) -> _DocView | None:
-        """The view, or None when unknown; raises ValueError when the line cannot be decoded."""
-        view = self.views.get(doc_id)
-        if view is not None:
-            return view
-        loc = self.offsets.get(doc_id)
-        if loc is None:
-            return None
-        view = self._cache.get(doc_id)
-        if view is not None:
-            self._cache.move_to_end(doc_id)
-            return view
-        f = self._handles.get(loc[0])
+    def line_at(self, loc: int) -> bytes:
+        k, off = loc >> _OFFSET_BITS, loc & ((1 << _OFFSET_BITS) - 1)
+        f = self._handles.get(k)
         if f is None:
-            f = self._handles[loc[0]] = open(self.files[loc[0]], "rb")
-        f.seek(loc[1])
-        try:
-            view = _DocView(decode_document(f.readline()))
-        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-            raise ValueError(str(exc)) from None
-        self._cache[doc_id] = view
-        if len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
-        return view
+            path = self.files[k]
+            # gzip seeks by decompressing again: used only for the rare duplicate ids
+            f = self._handles[k] = (gzip.open if path.suffix == ".gz" else open)(path, "rb")
+        f.seek(off)
+        return f.readline()
+
+    def where(self, loc: int) -> str:
+        return f"{self.files[loc >> _OFFSET_BITS]} (byte {loc & ((1 << _OFFSET_BITS) - 1)})"
 
     def close(self) -> None:
         for f in self._handles.values():
             f.close()
         self._handles.clear()
+
+
+class _HashTable:
+    """A compact multimap 64-bit hash -> packed location (16 bytes an entry): appended to
+    while a pass reads, sorted once (numpy) before the first lookup."""
+
+    def __init__(self):
+        self._h = array("Q")
+        self._loc = array("Q")
+        self._line = array("L")
+        self._sorted = None
+
+    def add(self, rid: str, loc: int, line: int = 0) -> None:
+        self._h.append(_h(rid))
+        self._loc.append(loc)
+        self._line.append(line)
+        self._sorted = None
+
+    def __len__(self) -> int:
+        return len(self._h)
+
+    def _sort(self):
+        import numpy as np
+
+        if self._sorted is None:
+            h = np.frombuffer(self._h, dtype=np.uint64) if len(self._h) else np.zeros(0, np.uint64)
+            order = np.argsort(h, kind="stable")  # stable: equal hashes stay in insertion order
+            self._sorted = (h[order], order)
+        return self._sorted
+
+    def candidates(self, rid: str) -> list[tuple[int, int]]:
+        """(location, line) of the entries with the hash of ``rid``, latest first."""
+        import numpy as np
+
+        hs, order = self._sort()
+        hv = np.uint64(_h(rid))
+        i, j = int(np.searchsorted(hs, hv, "left")), int(np.searchsorted(hs, hv, "right"))
+        return [(self._loc[int(k)], self._line[int(k)]) for k in order[i:j][::-1]]
+
+    def collisions(self) -> Iterator[list[tuple[int, int]]]:
+        """Runs of entries sharing a hash (insertion order), candidates for duplicates."""
+        import numpy as np
+
+        hs, order = self._sort()
+        if len(hs) < 2:
+            return
+        same = np.flatnonzero(hs[1:] == hs[:-1])
+        k = 0
+        while k < len(same):
+            start = end = int(same[k])
+            while k < len(same) and int(same[k]) == end:
+                end += 1
+                k += 1
+            ids = sorted(int(x) for x in order[start:end + 1])
+            yield [(self._loc[x], self._line[x]) for x in ids]
+
+
+class _Index:
+    """document id -> _DocView: views held in memory (records, gzip), or locations in a
+    compact hash table, read back on demand through a small LRU cache."""
+
+    def __init__(self, files: list[Path] | None = None, cache_size: int = 256):
+        self.views: dict[str, _DocView] = {}
+        self.table = _HashTable()
+        self.io = _Files(files or [])
+        self.invalid: set[str] = set()  # ids of documents that failed their own checks (few)
+        self._cache: OrderedDict[str, _DocView] = OrderedDict()
+        self._cache_size = cache_size
+
+    def add_view(self, doc: Document) -> None:
+        self.views[doc.id] = _DocView(doc)
+
+    def add_offset(self, doc_id: str, file_no: int, offset: int, line: int = 0) -> None:
+        self.table.add(doc_id, (file_no << _OFFSET_BITS) | offset, line)
+
+    def get(self, doc_id: str) -> _DocView | None:
+        """The view, or None when unknown; raises ValueError(where, reason) when the
+        document's line cannot be decoded."""
+        view = self._cache.get(doc_id)
+        if view is not None:
+            self._cache.move_to_end(doc_id)
+            return view
+        for loc, _line in self.table.candidates(doc_id):
+            raw = self.io.line_at(loc)
+            if _kind(raw)[1] != doc_id:
+                continue  # another id with the same hash
+            try:
+                view = _DocView(decode_document(raw))
+            except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+                raise ValueError(self.io.where(loc), str(exc)) from None
+            self._cache[doc_id] = view
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+            return view
+        return self.views.get(doc_id)
+
+    def close(self) -> None:
+        self.io.close()
+
+
+class _SeenSet:
+    """Duplicate ids, found at once (in-memory inputs)."""
+
+    def __init__(self):
+        self._seen: dict[str, str] = {}
+
+    def first(self, rid: str, where: str, loc: int = 0, line: int = 0) -> str | None:
+        """Where ``rid`` was seen before, or None (and remember it)."""
+        before = self._seen.get(rid)
+        if before is None:
+            self._seen[rid] = where
+        return before
+
+
+class _SeenLater:
+    """Duplicate ids in files, found after the pass from a compact hash table (so a million
+    ids cost 20 bytes each, not a Python set) and reported at its end."""
+
+    def __init__(self, io: _Files):
+        self.table = _HashTable()
+        self.io = io
+
+    def first(self, rid: str, where: str, loc: int = 0, line: int = 0) -> str | None:
+        self.table.add(rid, loc, line)
+        return None
+
+    def duplicates(self) -> Iterator[tuple[dict, str, str]]:
+        """(record as a dict, its file:line, file:line of the first record with that id)."""
+        for run in self.table.collisions():
+            by_id: dict[Any, list[tuple[dict, str]]] = {}
+            for loc, line in run:
+                obj = msgspec.json.decode(self.io.line_at(loc))
+                by_id.setdefault(obj.get("id"), []).append((obj, f"{self.io.files[loc >> _OFFSET_BITS]}:{line}"))
+            for group in by_id.values():
+                for obj, where in group[1:]:
+                    yield obj, where, group[0][1]
 
 
 # --------------------------------------------------------------------------- ontology
@@ -489,7 +602,7 @@ def _as_obj(item: Any) -> Any:
 
 
 def _annotation_problems(obj: Any, src: str | None, index: _Index, ont: _Ont, strict_tokens: bool,
-                         seen_ids: set[str], fallback: str = "<input>") -> list[Problem]:
+                         seen: _SeenSet | _SeenLater, fallback: str = "<input>", loc: int = 0, line: int = 0) -> list[Problem]:
     ann_id = obj.get("id") if isinstance(obj, dict) else None
     doc_id = obj.get("document_id") if isinstance(obj, dict) else None
     annotator = obj.get("annotator") if isinstance(obj, dict) else None
@@ -502,22 +615,21 @@ def _annotation_problems(obj: Any, src: str | None, index: _Index, ont: _Ont, st
         ctx.add("error", "schema", "$", ann_id, f"does not decode as an Annotation: {exc}")
         return ctx.out
     ctx.source = _source(src, ann, fallback)
-    if ann.id in seen_ids:
-        ctx.add("error", "duplicate-annotation", "$.id", ann.id, f"annotation id {ann.id!r} was seen before")
-    seen_ids.add(ann.id)
+    before = seen.first(ann.id, ctx.source, loc, line)
+    if before is not None:
+        ctx.add("error", "duplicate-annotation", "$.id", ann.id, f"annotation id {ann.id!r} was seen before, at {before}")
     view = None
-    if ann.document_id in index.invalid:
-        pass  # its own problems were reported; spans cannot be checked against it
-    elif ann.document_id not in index:
-        ctx.add("error", "document-not-found", "$.document_id", ann.document_id,
-                f"no document {ann.document_id!r} among the documents checked",
-                "name the documents as a PATH or with --documents")
-    else:
+    if ann.document_id not in index.invalid:  # else its own problems were reported; spans cannot be checked
         try:
             view = index.get(ann.document_id)
+            if view is None:
+                ctx.add("error", "document-not-found", "$.document_id", ann.document_id,
+                        f"no document {ann.document_id!r} among the documents checked",
+                        "name the documents as a PATH or with --documents")
         except ValueError as exc:
+            where, reason = exc.args
             ctx.add("error", "document-unreadable", "$.document_id", ann.document_id,
-                    f"document {ann.document_id!r} at {index.where(ann.document_id)} cannot be read: {exc}")
+                    f"document {ann.document_id!r} at {where} cannot be read: {reason}")
         if view is not None and view.sha != ann.text_sha256:
             _stale(ann, view, ctx)
             view = None
@@ -525,11 +637,12 @@ def _annotation_problems(obj: Any, src: str | None, index: _Index, ont: _Ont, st
     return ctx.out
 
 
-def _document_problems(obj: Any, src: str | None, index: _Index | None, seen_docs: set[str]) -> tuple[list[Problem], Document | None]:
+def _document_problems(obj: Any, src: str | None, index: _Index, seen: _SeenSet | _SeenLater,
+                       loc: int = 0, line: int = 0) -> tuple[list[Problem], Document | None]:
     doc_id = obj.get("id") if isinstance(obj, dict) else None
     ctx = _Ctx(doc_id if isinstance(doc_id, str) else None, None, src or "<input>")
     if not _schema_problems("document", obj, ctx):
-        if isinstance(doc_id, str) and index is not None:
+        if isinstance(doc_id, str):
             index.invalid.add(doc_id)
         return ctx.out, None
     try:
@@ -537,11 +650,20 @@ def _document_problems(obj: Any, src: str | None, index: _Index | None, seen_doc
     except msgspec.ValidationError as exc:
         ctx.add("error", "schema", "$", doc_id, f"does not decode as a Document: {exc}")
         return ctx.out, None
-    if doc.id in seen_docs:
-        ctx.add("error", "duplicate-document", "$.id", doc.id, f"document id {doc.id!r} was seen before")
-    seen_docs.add(doc.id)
+    before = seen.first(doc.id, ctx.source, loc, line)
+    if before is not None:
+        ctx.add("error", "duplicate-document", "$.id", doc.id, f"document id {doc.id!r} was seen before, at {before}")
     _check_document(doc, ctx)
     return ctx.out, doc
+
+
+def _duplicate(kind: str, obj: dict, where: str, first: str) -> Problem:
+    is_ann = kind == "annotation"
+    return Problem(severity="error", code=f"duplicate-{kind}",
+                   document=obj.get("document_id") if is_ann else obj.get("id"),
+                   annotator=obj.get("annotator") if is_ann else None, path="$.id", value=_short(obj.get("id")),
+                   source=_source(where, msgspec.convert(obj, Annotation) if is_ann else None),
+                   message=f"{kind} id {obj.get('id')!r} was seen before, at {first}")
 
 
 def _resolve_ontology(ontology: Ontology | str | Path | None) -> _Ont:
@@ -565,7 +687,7 @@ def validate_records(
     """
     ont = _resolve_ontology(ontology)
     index = _Index()
-    seen_docs: set[str] = set()
+    seen_docs = _SeenSet()
     for n, item in enumerate(documents, 1):
         item, src = item if isinstance(item, tuple) else (item, f"<documents>#{n}")
         obj = _json_or_problem(item, src)
@@ -576,7 +698,7 @@ def validate_records(
         yield from problems
         if doc is not None:
             index.add_view(doc)
-    seen_ids: set[str] = set()
+    seen_ids = _SeenSet()
     for n, item in enumerate(annotations, 1):
         item, src = item if isinstance(item, tuple) else (item, None)
         obj = _json_or_problem(item, src or f"<annotations>#{n}")
@@ -660,14 +782,13 @@ def validate_paths(
     ont = _resolve_ontology(ontology)
     files = list(dict.fromkeys(jsonl_files(paths, "*.jsonl*")))
     lookup = [f for f in dict.fromkeys(jsonl_files(documents, "*.jsonl*")) if f not in files]
-    index = _Index()
-    index.files = files + lookup
+    index = _Index(files + lookup)
     counts = stats if stats is not None else {}
     counts.update(documents=0, annotations=0, files=len(files))
     with_annotations: list[int] = []
-    seen_docs: set[str] = set()
+    seen_docs = _SeenLater(index.io)
     try:
-        # pass 0: lookup-only documents, indexed by offset (probe decodes the id only)
+        # pass 0: lookup-only documents, indexed by location (the probe decodes the id only)
         for k, path in enumerate(lookup, len(files)):
             for n, offset, line in _lines(path):
                 kind, rid = _kind(line)
@@ -688,24 +809,30 @@ def validate_paths(
                     yield _unknown(src, line, rid)
                 else:
                     counts["documents"] += 1
-                    problems, doc = _document_problems(msgspec.json.decode(line), src, index, seen_docs)
+                    loc = (k << _OFFSET_BITS) | offset
+                    problems, doc = _document_problems(msgspec.json.decode(line), src, index, seen_docs, loc, n)
                     yield from problems
                     if doc is not None:
                         if path.suffix == ".gz":
                             index.add_view(doc)
                         else:
-                            index.add_offset(doc.id, k, offset)
+                            index.add_offset(doc.id, k, offset, n)
             if has_ann:
                 with_annotations.append(k)
+        for obj, where, first in seen_docs.duplicates():
+            yield _duplicate("document", obj, where, first)
         # pass 2: annotations, one at a time
-        seen_ids: set[str] = set()
+        seen_ids = _SeenLater(index.io)
         for k in with_annotations:
             path = files[k]
-            for n, _offset, line in _lines(path):
+            for n, offset, line in _lines(path):
                 if _kind(line)[0] != "annotation":
                     continue
                 counts["annotations"] += 1
-                yield from _annotation_problems(msgspec.json.decode(line), f"{path}:{n}", index, ont, strict_tokens, seen_ids)
+                yield from _annotation_problems(msgspec.json.decode(line), f"{path}:{n}", index, ont, strict_tokens,
+                                                seen_ids, loc=(k << _OFFSET_BITS) | offset, line=n)
+        for obj, where, first in seen_ids.duplicates():
+            yield _duplicate("annotation", obj, where, first)
     finally:
         index.close()
 

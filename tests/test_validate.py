@@ -204,6 +204,27 @@ def test_documents_found_in_lookup_folders_and_gzip(tmp_path):
     assert [p.code for p in validate_paths([tmp_path / "ann.jsonl"], documents=[tmp_path / "docs"])] == ["stale-text"]
 
 
+def test_duplicates_in_gzip_and_hash_collisions(tmp_path, monkeypatch):
+    """Duplicate ids are found from a hash table after each pass; ids that only share a
+    hash are not duplicates, and a lookup finds the right one of them."""
+    import corpus.validate as v
+
+    monkeypatch.setattr(v, "_h", lambda rid: 7)  # every id collides
+    docs = [document_from_text(TEXT.replace("الموصل", c), doc_id=f"d{i}") for i, c in enumerate(["الموصل", "الرقة"])]
+    with gzip.open(tmp_path / "docs.jsonl.gz", "wb") as f:
+        f.write(b"".join(encode(d) + b"\n" for d in docs + [docs[0]]))
+    (tmp_path / "more.jsonl").write_bytes(encode(docs[1]) + b"\n")
+    anns = [_ann(docs[0], [("GPE", "الموصل")], aid="a1"), _ann(docs[1], [("GPE", "الرقة")], aid="a2"),
+            _ann(docs[1], [("GPE", "الرقة")], aid="a1", annotator="badr")]
+    (tmp_path / "ann.jsonl").write_bytes(b"".join(encode_annotation(a) + b"\n" for a in anns))
+    got = [str(p).replace(str(tmp_path) + "/", "") for p in validate_paths([tmp_path])]
+    assert got == [
+        "docs.jsonl.gz:3: error duplicate-document: document 'd0', $.id = 'd0': document id 'd0' was seen before, at docs.jsonl.gz:1",
+        "more.jsonl:1: error duplicate-document: document 'd1', $.id = 'd1': document id 'd1' was seen before, at docs.jsonl.gz:2",
+        "ann.jsonl:3: error duplicate-annotation: document 'd1', annotator 'badr', $.id = 'a1': annotation id 'a1' was seen before, at ann.jsonl:1",
+    ]
+
+
 def test_unreadable_lookup_document_is_reported(tmp_path):
     """Lookup documents are only probed for their id when indexed; one that does not decode
     when read back names the file and byte offset."""
@@ -250,15 +271,16 @@ def test_cli_validates_folders_and_mixed_files(tmp_path):
     assert r.exit_code == 1
     codes = [(line.split(":", 1)[0], line.split(": ", 2)[1]) for line in r.stdout.splitlines()]
     # files in sorted order; all documents first (pass 1), then annotations (pass 2);
-    # doc-1 and ann-1 are in every file
+    # doc-1 and ann-1 are in every file: duplicates are found at the end of each pass
     assert codes == [
         (str(tmp_path / "stale-text.jsonl"), "error duplicate-document"),
         (str(tmp_path / "valid.jsonl"), "error duplicate-document"),
         (str(tmp_path / "role-not-allowed.jsonl"), "error role-not-allowed"),
-        (str(tmp_path / "stale-text.jsonl"), "error duplicate-annotation"),
         (str(tmp_path / "stale-text.jsonl"), "error stale-text"),
+        (str(tmp_path / "stale-text.jsonl"), "error duplicate-annotation"),
         (str(tmp_path / "valid.jsonl"), "error duplicate-annotation"),
     ]
+    assert r.stdout.splitlines()[-1].endswith(f"annotation id 'ann-1' was seen before, at {tmp_path / 'role-not-allowed.jsonl'}:2")
 
 
 def test_help_has_an_example():
