@@ -42,7 +42,8 @@ MARKERS: dict[str, str] = {
     "cookies": r"cookies?|ملفات تعريف الارتباط",
     "comments": r"^التعليقات$|^(أضف|اضف) تعليق|leave a (comment|reply)",
 }
-_MARKER_RES = [(name, re.compile(p, re.I)) for name, p in MARKERS.items()]
+# one alternation with a named group a marker: one search a line
+_MARKER_RE = re.compile("|".join(f"(?P<{name.replace('-', '_')}>{p})" for name, p in MARKERS.items()), re.I | re.M)
 _SOURCE_LINE = re.compile(r"^\s*(?:«\s*([^«»\n]{2,60}?)\s*»|\(\s*([^()\n]{2,60}?)\s*\))\s*$")
 _WORD = re.compile(r"\w+")
 _LATIN = re.compile(r"[A-Za-z]")
@@ -61,9 +62,11 @@ def _classify(line: str, arabic_doc: bool, short_words: int) -> str:
     stripped = line.strip()
     if not stripped:
         return "blank"
-    for name, rx in _MARKER_RES:
-        if rx.search(stripped):
-            return f"footer-marker:{name}"
+    if len(stripped) > 200:  # furniture lines are short; a long line is a paragraph
+        return "body"
+    m = _MARKER_RE.search(stripped)
+    if m:
+        return f"footer-marker:{m.lastgroup.replace('_', '-')}"
     if _SOURCE_LINE.match(stripped):
         return "source-line"
     words = len(_WORD.findall(stripped))
@@ -79,39 +82,50 @@ def _classify(line: str, arabic_doc: bool, short_words: int) -> str:
 
 def find_boilerplate(text: str, short_words: int = 3) -> BoilerplateResult:
     """Boilerplate lines of ``text`` (already normalized: ``\\n`` line ends)."""
-    lines = []  # (start, end_without_newline, kind)
+    # only the lines at the two ends are ever classified: the body in between is not read
+    spans = []
     pos = 0
-    arabic_doc = len(_ARABIC.findall(text)) > len(_LATIN.findall(text))
     for line in text.split("\n"):
-        lines.append((pos, pos + len(line), _classify(line, arabic_doc, short_words)))
+        spans.append((pos, pos + len(line)))
         pos += len(line) + 1
-    result = BoilerplateResult()
+    sample = text[:1000]
+    arabic_doc = len(_ARABIC.findall(sample)) > len(_LATIN.findall(sample))
 
+    def kind(k: int) -> str:
+        s, e = spans[k]
+        return _classify(text[s:e], arabic_doc, short_words)
+
+    result = BoilerplateResult()
     # the tail, backwards, until the first body line
     tail: list[tuple[int, int, str]] = []
-    i = len(lines) - 1
-    while i >= 0 and lines[i][2] != "body":
-        tail.append(lines[i])
+    i = len(spans) - 1
+    while i >= 0:
+        k = kind(i)
+        if k == "body":
+            break
+        tail.append((*spans[i], k))
         i -= 1
     # the head: marker lines only (titles are short lines and must stay)
     head: list[tuple[int, int, str]] = []
     j = 0
-    while j <= i and (lines[j][2].startswith("footer-marker:") or lines[j][2] == "blank"):
-        head.append(lines[j])
+    while j <= i:
+        k = kind(j)
+        if not (k.startswith("footer-marker:") or k == "blank"):
+            break
+        head.append((*spans[j], k.replace("footer-marker:", "header-marker:")))
         j += 1
-    for s, e, kind in head + sorted(tail):
-        if kind == "blank":
+    for s, e, k in head + sorted(tail):
+        if k == "blank":
             continue
-        if kind == "source-line" and result.outlet is None:
+        if k == "source-line" and result.outlet is None:
             m = _SOURCE_LINE.match(text[s:e])
             result.outlet = (m.group(1) or m.group(2)).strip()
-        kind = kind.replace("footer-marker:", "header-marker:") if (s, e, kind) in head else kind
-        result.removed.append((s, e, kind))
+        result.removed.append((s, e, k))
     # the title: the first kept line, when it reads like a headline (no terminal stop)
-    for s, e, kind in lines[j : i + 1]:
-        if kind == "blank":
-            continue
+    for s, e in spans[j : i + 1]:
         line = text[s:e].strip()
+        if not line:
+            continue
         if not _TERMINAL.search(line) and len(_WORD.findall(line)) <= 30:
             result.title = line
         break

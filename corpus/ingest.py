@@ -23,10 +23,9 @@ import os
 import re
 import shutil
 import sys
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Iterable, Iterator
+from typing import IO, Iterable, Iterator, NamedTuple
 
 import msgspec
 import numpy as np
@@ -37,9 +36,9 @@ from .io import ShardWriter, atomic_write
 from .normalize import Profile, clean_whitespace, get_profile
 from .offsets import EditBuilder, OffsetMap, compose
 from .readers import JsonlFields, RawDoc, ReadOptions, find_inputs, read_path
-from .records import Document, Extraction, Metadata, Normalization, Removed, Source
+from .records import Document, Extraction, Metadata, Normalization, Removed, Source, decode_document, encode
 from .schemas import SCHEMA_VERSION
-from .segment import segment
+from .segment import segment_arrays
 
 __all__ = ["IngestOptions", "IngestReport", "document_from_raw", "document_from_text", "iter_documents", "ingest"]
 
@@ -64,6 +63,11 @@ class _Rejected(Exception):
 
 def document_from_raw(raw: RawDoc, options: IngestOptions = IngestOptions()) -> Document:
     """Normalize, strip boilerplate and segment one raw document."""
+    return _build(raw, options)[0]
+
+
+def _build(raw: RawDoc, options: IngestOptions) -> tuple[Document, np.ndarray]:
+    """The document, and its token bounds as an array (for the MinHash)."""
     removed: list[tuple[int, int, str]] = []
     meta: dict = dict(raw.metadata)
     if raw.format == "html":
@@ -106,7 +110,7 @@ def document_from_raw(raw: RawDoc, options: IngestOptions = IngestOptions()) -> 
         what = "no text after boilerplate removal" if removed else "document without text (empty or white space only)"
         raise InputError(_where(raw), what)
     edits = compose(e01, compose(e2, e3))
-    sentences, tokens = segment(text)
+    sentences, bounds = segment_arrays(text)
     doc_id = raw.doc_id if raw.doc_id is not None else raw.sha256[:16]
     if not _ID.match(doc_id):
         raise InputError(_where(raw), "id is not usable as a document id (letters, digits and . _ : - only, at most 128)", field="id", value=doc_id)
@@ -129,9 +133,9 @@ def document_from_raw(raw: RawDoc, options: IngestOptions = IngestOptions()) -> 
         edits=edits,
         removed=[Removed(start=s, end=e, reason=r, text=raw.raw[s:e]) for s, e, r in sorted(removed)],
         sentences=sentences,
-        tokens=tokens,
+        tokens=bounds.tolist(),
         metadata=metadata,
-    )
+    ), bounds
 
 
 def document_from_text(
@@ -159,22 +163,30 @@ def iter_raw(sources: Iterable[str | Path], options: IngestOptions) -> Iterator[
         yield from read_path(path, where, read_options)
 
 
-def _transform(item: RawDoc | InputError, options: IngestOptions):
-    """Worker function: a Document with its MinHash signature, or the error."""
+class _Built(NamedTuple):
+    """What a worker sends back: the encoded record and what dedup needs of it."""
+
+    line: bytes
+    id: str
+    path: str
+    text_key: int
+    sig: np.ndarray | None
+
+
+def _transform(item: RawDoc | InputError, options: IngestOptions) -> _Built | InputError:
+    """Worker function: one raw document, built and encoded (bytes cross processes
+    far cheaper than records)."""
     if isinstance(item, InputError):
-        return item, None
+        return item
     try:
-        doc = document_from_raw(item, options)
+        doc, bounds = _build(item, options)
     except InputError as exc:
-        return exc, None
-    sig = _minhash(doc) if options.near_duplicates else None
-    return doc, sig
+        return exc
+    sig = _minhash(doc.text, bounds) if options.near_duplicates else None
+    return _Built(encode(doc), doc.id, doc.source.path, _key64(doc.text.encode("utf-8")), sig)
 
 
-def iter_documents(
-    sources: Iterable[str | Path], options: IngestOptions = IngestOptions(), jobs: int = 1
-) -> Iterator[tuple[Document | InputError, np.ndarray | None]]:
-    """Documents (or the InputError of what could not be read), in input order."""
+def _built(sources: Iterable[str | Path], options: IngestOptions, jobs: int) -> Iterator[_Built | InputError]:
     items = iter_raw(sources, options)
     if jobs <= 1:
         for item in items:
@@ -185,7 +197,16 @@ def iter_documents(
 
     ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
     with ctx.Pool(jobs) as pool:
-        yield from pool.imap(functools.partial(_transform, options=options), items, chunksize=16)
+        yield from pool.imap(functools.partial(_transform, options=options), items, chunksize=32)
+
+
+def iter_documents(
+    sources: Iterable[str | Path], options: IngestOptions = IngestOptions(), jobs: int = 1
+) -> Iterator[Document | InputError]:
+    """Documents (or the InputError of what could not be read), in input order, before
+    deduplication."""
+    for item in _built(sources, options, jobs):
+        yield item if isinstance(item, InputError) else decode_document(item.line)
 
 
 # --- near-duplicates ------------------------------------------------------------------
@@ -198,14 +219,36 @@ _B = _rng.integers(0, 2**63, size=_PERMS, dtype=np.uint64)
 _SHINGLE = 5
 
 
-def _minhash(doc: Document) -> np.ndarray | None:
-    words = [doc.text[s:e] for s, e in doc.tokens]
-    if len(words) < _SHINGLE:
+_P = np.uint64(0x100000001B3)
+_P_INV = np.uint64(pow(0x100000001B3, -1, 1 << 64))
+_powers = np.ones(1, dtype=np.uint64)
+_inv_powers = np.ones(1, dtype=np.uint64)
+
+
+def _power_tables(n: int) -> tuple[np.ndarray, np.ndarray]:
+    global _powers, _inv_powers
+    if len(_powers) <= n:
+        size = max(n + 1, 2 * len(_powers))
+        with np.errstate(over="ignore"):
+            _powers = np.cumprod(np.concatenate([[np.uint64(1)], np.full(size - 1, _P, dtype=np.uint64)]), dtype=np.uint64)
+            _inv_powers = np.cumprod(np.concatenate([[np.uint64(1)], np.full(size - 1, _P_INV, dtype=np.uint64)]), dtype=np.uint64)
+    return _powers, _inv_powers
+
+
+def _minhash(text: str, bounds: np.ndarray) -> np.ndarray | None:
+    """MinHash signature over word 5-grams; token hashes are polynomial hashes of the
+    code points, computed for all tokens at once from prefix sums (mod 2**64)."""
+    n_tok = len(bounds)
+    if n_tok < _SHINGLE:
         return None
-    h = np.fromiter((zlib.crc32(w.encode("utf-8")) for w in words), dtype=np.uint64, count=len(words))
-    n = len(words) - _SHINGLE + 1
-    sh = np.zeros(n, dtype=np.uint64)
+    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
+    pw, inv = _power_tables(len(cps))
     with np.errstate(over="ignore"):
+        prefix = np.zeros(len(cps) + 1, dtype=np.uint64)
+        np.cumsum((cps + np.uint64(1)) * pw[: len(cps)], out=prefix[1:])
+        h = (prefix[bounds[:, 1]] - prefix[bounds[:, 0]]) * inv[bounds[:, 0]]
+        n = n_tok - _SHINGLE + 1
+        sh = np.zeros(n, dtype=np.uint64)
         for k in range(_SHINGLE):
             sh = sh * np.uint64(1_000_003) + h[k : k + n]
         hv = (_A[:, None] * sh[None, :] + _B[:, None]) >> np.uint64(32)
@@ -264,20 +307,20 @@ class _SeenIndex:
         self._by_text = _KeyTable()
         self._bands = _KeyTable()
 
-    def duplicate_of(self, doc: Document) -> tuple[str, str] | None:
+    def duplicate_of(self, doc_id: str, text_key: int) -> tuple[str, str] | None:
         n = len(self.ids)
-        first = self._by_id.setdefault(_key64(doc.id.encode("utf-8")), n)
+        first = self._by_id.setdefault(_key64(doc_id.encode("utf-8")), n)
         if first != n:
             return self.ids[first], "same id"
-        first = self._by_text.setdefault(_key64(doc.text.encode("utf-8")), n)
+        first = self._by_text.setdefault(text_key, n)
         if first != n:
             return self.ids[first], "same text after normalization"
         return None
 
-    def keep(self, doc: Document, sig: np.ndarray | None) -> str | None:
+    def keep(self, doc_id: str, sig: np.ndarray | None) -> str | None:
         """Record a kept document; the id of an earlier near-duplicate, if any."""
         n = len(self.ids)
-        self.ids.append(doc.id)
+        self.ids.append(doc_id)
         if sig is None:
             return None
         rows = _PERMS // _BANDS
@@ -335,23 +378,25 @@ def ingest(
     bar = _progress(progress)
     try:
         with ShardWriter(staging, "documents", options.shard_size) as writer:
-            for doc, sig in iter_documents(sources, options, jobs):
+            for item in _built(sources, options, jobs):
                 bar.advance()
-                if isinstance(doc, InputError):
-                    reject(doc)
+                if isinstance(item, InputError):
+                    reject(item)
                     continue
-                dup = seen.duplicate_of(doc)
+                dup = seen.duplicate_of(item.id, item.text_key)
                 if dup is not None:
                     first, kind = dup
                     report.duplicates += 1
-                    stderr.write(f"duplicate: {doc.source.path} ({doc.id}) is {kind} as {first}; kept once\n")
-                    duplicates.append(msgspec.json.encode({"id": doc.id, "source": doc.source.path, "duplicate_of": first, "kind": kind}))
+                    stderr.write(f"duplicate: {item.path} ({item.id}) is {kind} as {first}; kept once\n")
+                    duplicates.append(msgspec.json.encode({"id": item.id, "source": item.path, "duplicate_of": first, "kind": kind}))
                     continue
-                similar = seen.keep(doc, sig)
-                if similar is not None:
+                similar = seen.keep(item.id, item.sig)
+                if similar is None:
+                    writer.write_line(item.line)
+                else:
                     report.near_duplicates += 1
-                    doc = msgspec.structs.replace(doc, near_duplicate_of=similar)
-                writer.write(doc)
+                    doc = msgspec.structs.replace(decode_document(item.line), near_duplicate_of=similar)
+                    writer.write(doc)
                 report.documents += 1
     finally:
         bar.close()

@@ -59,10 +59,14 @@ class ShardWriter:
         return self
 
     def write(self, record: msgspec.Struct) -> None:
+        self.write_line(encode(record))
+
+    def write_line(self, line: bytes) -> None:
+        """Write one already encoded record (without its newline)."""
         if self._file is None:
             fd, self._tmp = tempfile.mkstemp(prefix=f".{self.prefix}.", suffix=".tmp", dir=self.out_dir)
             self._file = os.fdopen(fd, "wb")
-        self._file.write(encode(record))
+        self._file.write(line)
         self._file.write(b"\n")
         self.count += 1
         self._in_shard += 1

@@ -113,21 +113,32 @@ def _nfc(text: str) -> tuple[str, list[Edit]]:
     return out, edits
 
 
-# a run of spaces and newlines that is not already a single space, newline or blank line
-_WS = re.compile(r"\A[ \n]+|[ \n]+\Z|[ \n]*(?: \n|\n |\n\n\n|  )[ \n]*")
+# runs of spaces and newlines that may need a change (single ones inside need none)
+_WS = re.compile(r"[ \n]{2,}")
 
 
 def clean_whitespace(text: str) -> tuple[str, list[Edit]]:
     """Collapse runs of spaces, strip spaces at line ends, keep at most one blank line."""
     b = EditBuilder(text)
     n = len(text)
-    for m in _WS.finditer(text):
+    lead = n - len(text.lstrip(" \n"))
+    trail = len(text.rstrip(" \n"))
+    if lead == n:
+        b.replace(0, n, "")
+        return b.finish()
+    if lead:
+        b.replace(0, lead, "")
+    # str.find is far faster than a regex scan; most texts have no run to change
+    dirty = "  " in text or " \n" in text or "\n " in text or "\n\n\n" in text
+    for m in _WS.finditer(text, lead, trail) if dirty else ():
         s, e = m.span()
-        if s == 0 or e == n:
-            b.replace(s, e, "")
+        run = m.group()
+        if run == "\n\n":
             continue
-        lines = m.group().count("\n")
+        lines = run.count("\n")
         b.replace(s, e, " " if lines == 0 else "\n" if lines == 1 else "\n\n")
+    if trail < n:
+        b.replace(trail, n, "")
     return b.finish()
 
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["tokenize", "split_sentences", "segment"]
+import numpy as np
+
+__all__ = ["tokenize", "split_sentences", "segment", "segment_arrays"]
 
 _MARKS = (
     "\u0300-\u036f\u0483-\u0489\u0591-\u05bd\u05bf\u05c1\u05c2\u05c4\u05c5\u05c7"
@@ -26,13 +28,86 @@ _TOKEN = re.compile(
     rf"|(?:{_LETTER}[{_MARKS}]*)+"  # words with their marks
     rf"|\S[{_MARKS}]*",  # any other character with its modifiers
 )
-# a single capital before a dot is an initial or abbreviation (U.S.), not a sentence end
-_SENTENCE_END = re.compile(r"(?<!\b[A-Z])[.!?؟…]+[»\"'”’)\]]*(?=\s)|\n+")
+_SENTENCE_END = re.compile(r"[.!?؟…]+[»\"'”’)\]]*(?=\s)|\n+")
 
 
 def tokenize(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """Token spans of ``text[start:end]``, as offsets into ``text``."""
+    """Token spans of ``text[start:end]``, as offsets into ``text`` (the reference
+    implementation: ``segment`` computes the same spans with numpy)."""
     return [m.span() for m in _TOKEN.finditer(text, start, len(text) if end is None else end)]
+
+
+# --- the same tokenizer, vectorized -----------------------------------------------------
+# Character classes; a character continues the token of the character before it when:
+#   a mark follows anything but white space; a letter follows a letter, or marks that
+#   follow a letter; a digit follows a digit, or a separator between two digits.
+_SPACE, _MARK, _DIGIT, _LETTERC, _SEP, _OTHER = range(6)
+_MARK_RE = re.compile(f"[{_MARKS}]")
+_DIGIT_RE = re.compile(r"\d")
+_LETTER_RE = re.compile(_LETTER)
+_SPACE_RE = re.compile(r"\s")
+_table: np.ndarray | None = None
+
+
+def _char_class(ch: str) -> int:
+    if _SPACE_RE.match(ch):
+        return _SPACE
+    if _MARK_RE.match(ch):
+        return _MARK
+    if _DIGIT_RE.match(ch):
+        return _DIGIT
+    if _LETTER_RE.match(ch):
+        return _LETTERC
+    if ch in ".,٫٬":
+        return _SEP
+    return _OTHER
+
+
+def _classes(text: str) -> np.ndarray:
+    global _table
+    if _table is None:
+        _table = np.array([_char_class(chr(c)) for c in range(0x10000)], dtype=np.uint8)
+    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    astral = cps > 0xFFFF
+    cls = _table[np.where(astral, 0, cps)]
+    if astral.any():
+        for i in np.flatnonzero(astral).tolist():
+            cls[i] = _char_class(text[i])
+    return cls
+
+
+def _token_bounds(cls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Starts and ends of the tokens of a class array (one sentence, or a whole text)."""
+    n = len(cls)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    prev = np.empty(n, dtype=np.uint8)
+    prev[0] = _SPACE
+    prev[1:] = cls[:-1]
+    nxt = np.empty(n, dtype=np.uint8)
+    nxt[-1] = _SPACE
+    nxt[:-1] = cls[1:]
+    # the class of the last character before each position that is not a mark
+    idx = np.where(cls != _MARK, np.arange(n), -1)
+    np.maximum.accumulate(idx, out=idx)
+    base_prev = np.full(n, _SPACE, dtype=np.uint8)
+    has = idx[:-1] >= 0
+    base_prev[1:][has] = cls[idx[:-1][has]]
+    sep_in_number = (cls == _SEP) & (prev == _DIGIT) & (nxt == _DIGIT)
+    prev_sep_in_number = np.zeros(n, dtype=bool)
+    prev_sep_in_number[1:] = sep_in_number[:-1]
+    join = (
+        ((cls == _MARK) & (prev != _SPACE))
+        | ((cls == _LETTERC) & (base_prev == _LETTERC) & (prev != _SPACE))
+        | ((cls == _DIGIT) & ((prev == _DIGIT) | prev_sep_in_number))
+        | sep_in_number
+    )
+    inside = cls != _SPACE
+    starts = np.flatnonzero(inside & ~join)
+    join_next = np.zeros(n, dtype=bool)
+    join_next[:-1] = join[1:]
+    ends = np.flatnonzero(inside & ~join_next) + 1
+    return starts, ends
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
@@ -40,7 +115,10 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     spans = []
     pos = 0
     for m in _SENTENCE_END.finditer(text):
-        end = m.end() if m.group()[0] != "\n" else m.start()
+        s = m.start()
+        if text[s] == "." and s and "A" <= text[s - 1] <= "Z" and (s == 1 or not text[s - 2].isalnum()):
+            continue  # a single capital before a dot is an initial (U.S.), not a sentence end
+        end = m.end() if text[s] != "\n" else s
         spans.append((pos, end))
         pos = m.end()
     spans.append((pos, len(text)))
@@ -56,9 +134,17 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
 
 
 def segment(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """``(sentences, tokens)``; every token lies inside exactly one sentence."""
-    sentences = split_sentences(text)
-    tokens: list[tuple[int, int]] = []
-    for s, e in sentences:
-        tokens.extend(tokenize(text, s, e))
-    return sentences, tokens
+    """``(sentences, tokens)``; every token lies inside exactly one sentence.
+
+    Sentences are separated by white space (a sentence end needs white space after it,
+    or is a line break), and tokens never contain white space, so the tokens of the whole
+    text are the tokens of its sentences.
+    """
+    sentences, bounds = segment_arrays(text)
+    return sentences, [tuple(b) for b in bounds.tolist()]
+
+
+def segment_arrays(text: str) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """``segment`` with the tokens as an ``(n, 2)`` int64 array of starts and ends."""
+    starts, ends = _token_bounds(_classes(text))
+    return split_sentences(text), np.stack([starts, ends], axis=1)

@@ -268,7 +268,7 @@ def test_interrupted_run_leaves_no_half_written_shard(seed_file, tmp_path, monke
     ingest([src], out, IngestOptions(shard_size=2), progress=False)
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     calls = {"n": 0}
-    real = ingest_mod.document_from_raw
+    real = ingest_mod._build
 
     def crash_on_fourth(raw, options):
         calls["n"] += 1
@@ -276,7 +276,7 @@ def test_interrupted_run_leaves_no_half_written_shard(seed_file, tmp_path, monke
             raise KeyboardInterrupt
         return real(raw, options)
 
-    monkeypatch.setattr(ingest_mod, "document_from_raw", crash_on_fourth)
+    monkeypatch.setattr(ingest_mod, "_build", crash_on_fourth)
     with pytest.raises(KeyboardInterrupt):
         ingest([src], out, IngestOptions(shard_size=2), progress=False)
     after = {p.name: p.read_bytes() for p in out.iterdir() if not p.name.startswith(".")}

@@ -33,3 +33,18 @@ def test_every_token_inside_one_sentence():
     for s, e in tokens:
         assert sum(1 for a, b in sentences if a <= s and e <= b) == 1
     assert not any(text[s:e].isspace() for s, e in tokens)
+
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+_PIECES = st.sampled_from(list("ab كتب 12٣.,٫٬ ؟!«»\n\t_½") + ["\u064e", "\u0651", "\u200c", "😀", "🏽", "\U0001d400", "e\u0301", "1.2", "x.\u064b "])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=4), _PIECES), max_size=30).map("".join))
+def test_vectorized_tokens_equal_the_regex_reference(text):
+    sentences, tokens = segment(text)
+    assert tokens == tokenize(text)
+    for s, e in tokens:
+        assert sum(1 for a, b in sentences if a <= s and e <= b) == 1
