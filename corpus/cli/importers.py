@@ -107,6 +107,10 @@ def import_cmd(files, fmt, out_dir, name, pretty_name, license_, source_name, ci
         click.echo("predicted mentions per label:")
         for label, n in c["predicted_mentions"].items():
             click.echo(f"  {label:<{width}} {n:>8}")
+    if c["events"]:
+        click.echo("events per type:")
+        for label, n in c["events"].items():
+            click.echo(f"  {label:<{width}} {n:>8}")
     click.echo(f"repairs: {c['repairs']} (repairs.jsonl), rejects: {c['rejects']} (rejects.jsonl), "
                f"warnings: {c['warnings']} (warnings.jsonl)")
     if result.files_failed or (strict and c["rejects"]):

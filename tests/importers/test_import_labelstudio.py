@@ -180,3 +180,14 @@ def test_parts_of_a_split_document_are_rejected_with_a_hint(tmp_path):
     r = import_corpus([_export(tmp_path, tasks)], tmp_path / "out", "labelstudio", license="cc-by-4.0")
     assert r.documents == 1 and [x.task for x in r.rejects] == [1, 2]
     assert "corpus pull --from-file" in r.rejects[0].reason
+
+
+def test_an_event_without_arguments_is_imported_and_valid(tmp_path):
+    tasks = [{"id": 1, "data": {"text": TEXT},
+              "annotations": [{"id": 1, "result": [_span("t1", 0, 4, "قصفت", "Attack", "trigger")]}]}]
+    r = import_corpus([_export(tmp_path, tasks)], tmp_path / "out", "labelstudio", license="cc-by-4.0")
+    assert r.rejects == [] and r.events == {"Attack": 1}
+    line = next((tmp_path / "out" / "gold").glob("*.jsonl")).read_text(encoding="utf-8")
+    assert '"entities":[],"events":[{' in line and '"arguments":[]' in line
+    assert list(validate_paths([tmp_path / "out" / "documents", tmp_path / "out" / "gold"],
+                               ontology=tmp_path / "out" / "ontology.json")) == []
