@@ -1,0 +1,65 @@
+"""``corpus bench``: the benchmark of every stage against its baselines (corpus/bench.py)."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+import click
+
+from . import handle_errors, main
+
+
+@main.command("bench")
+@click.option("--n", "n", default=20_000, show_default=True, help="Synthetic documents (the stages also run at N/4).")
+@click.option("--jobs", "-j", default=2, show_default=True, help="Worker processes for the stages that have them.")
+@click.option("--work", type=click.Path(file_okay=False, path_type=Path), default=Path("build/bench"), show_default=True,
+              help="Scratch folder (emptied after each size unless --keep).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("BENCHMARKS.md"), show_default=True,
+              help="Report to write; its other sections are kept.")
+@click.option("--input-format", type=click.Choice(["txt", "jsonl"]), default="txt", show_default=True,
+              help="Synthetic input as one .txt file a document, or JSONL shards of 5,000.")
+@click.option("--small-factor", default=4, show_default=True,
+              help="Also run the stages at N/FACTOR to show peak memory flat in N (0: do not).")
+@click.option("--baseline-max", type=int, default=None,
+              help="Run the jsonschema and datasets baselines on at most this many records (default: all).")
+@click.option("--seed", default=20261125, show_default=True, help="Random seed of the synthetic corpus.")
+@click.option("--keep", is_flag=True, help="Keep the generated files under --work.")
+@click.option("--studio", is_flag=True, help="Benchmark Label Studio push/pull instead (starts its own server).")
+@click.option("--tasks", default=20_000, show_default=True, help="With --studio: tasks to push and pull.")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the raw results as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
+@handle_errors
+def bench_cmd(n, jobs, work, out, input_format, small_factor, baseline_max, seed, keep, studio, tasks, json_out, quiet):
+    """Benchmark ingest, validate and release on N synthetic Arabic news documents,
+    beside pyarrow (the ceiling), datasets by hand and jsonschema; write BENCHMARKS.md.
+
+    Every stage runs in its own process, so each peak memory figure is its own.
+    Figures live here, never in timed tests.
+
+    \b
+    Examples:
+      corpus bench                       # N = 20,000, a few minutes on 2 cores
+      corpus bench --n 1000000 --baseline-max 100000
+      corpus bench --studio --tasks 20000
+    """
+    import json
+
+    from ..bench import BenchOptions, render_section, run_bench, studio_bench, write_report
+
+    log = (lambda m: None) if quiet else (lambda m: click.echo(m, err=True))
+    command = "corpus " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["bench"] else "corpus bench"
+    if studio:
+        result = studio_bench(tasks, Path(work) / "studio", log=log)
+        key, body = "studio", result["markdown"].replace("{command}", command)
+    else:
+        opts = BenchOptions(n=n, jobs=jobs, work=work, seed=seed, input_format=input_format,
+                            small_factor=small_factor, baseline_max=baseline_max, keep=keep)
+        result = run_bench(opts, log=log)
+        key, body = f"pipeline-n{n}", render_section(result, command)
+    write_report(out, key, body, result["machine"])
+    if json_out:
+        json_out.write_text(json.dumps(result, indent=1, default=str), encoding="utf-8")
+    click.echo(body)
