@@ -35,6 +35,7 @@ from ..io import ShardWriter, atomic_write, write_jsonl
 from ..ontology import Ontology, load_ontology
 from ..records import to_dict
 from ..schemas import SCHEMA_VERSION, schema_errors
+from ..validate import annotation_builtins, encode_annotation
 from ._base import (
     IMPORT_POLICY, IMPORT_STATUS, IMPORTERS, TYPE_NAME, ImportOptions, Imported, Importer, Issue, display_path,
     register,
@@ -394,33 +395,14 @@ def import_corpus(
     return result
 
 
-def _annotation_obj(ann) -> dict:
-    """The annotation as the schema's JSON object, with ``entities``, ``events`` and each
-    event's ``arguments`` always present.
-
-    records.encode omits empty lists that have a default (omit_defaults), but the
-    annotation schema requires these keys; writing them keeps every line valid for
-    ``corpus validate``. (Reported to the records owner; harmless once fixed there.)
-    """
-    obj = to_dict(ann)
-    out = {}
-    for key, value in obj.items():
-        if key in ("entities", "events"):
-            continue
-        out[key] = value
-        if key == "ontology":  # schema order: ... ontology, entities, events, ...
-            out["entities"] = obj.get("entities", [])
-            out["events"] = [{**ev, "arguments": ev.get("arguments", [])} if "arguments" not in ev else ev
-                             for ev in obj.get("events", [])]
-    return out
-
-
 def _complete(ann) -> msgspec.Raw:
-    return msgspec.Raw(msgspec.json.encode(_annotation_obj(ann)))
+    """The annotation's JSON line with ``entities``, ``events`` and event ``arguments``
+    always present (records.encode omits them when empty, but the schema requires them)."""
+    return msgspec.Raw(encode_annotation(ann))
 
 
 def _schema_problem(schema: str, record: msgspec.Struct) -> Optional[str]:
-    obj = _annotation_obj(record) if schema == "annotation" else to_dict(record)
+    obj = annotation_builtins(record) if schema == "annotation" else to_dict(record)
     for path, message, value in schema_errors(schema, obj):
         return f"{path}: {message} (value {value!r})"[:500]
     return None
