@@ -28,6 +28,10 @@ def _ratios(value: str | None):
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Releases folder; the release goes to OUT/VERSION. Default: `releases` of corpus.toml "
                    "(build/releases). Required with --corpus.")
+@click.option("--documents", "documents_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Document JSONL folder of the repository's corpus (default: `documents` of corpus.toml).")
+@click.option("--gold", "gold_dir", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="Gold Annotation JSONL folder of the repository's corpus (default: `gold` of corpus.toml).")
 @click.option("--previous", type=click.Path(file_okay=False, path_type=Path),
               help="Previous release folder, for the changelog and stable splits (default: the highest "
                    "earlier version under OUT).")
@@ -40,7 +44,7 @@ def _ratios(value: str | None):
               help="Agreement report JSON (with a `summary` object) to show in the card.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the release folder.")
 @handle_errors
-def release_cmd(version, corpus_dir, out, previous, no_previous, resplit, seed, ratios, date, agreement, quiet):
+def release_cmd(version, corpus_dir, out, documents_dir, gold_dir, previous, no_previous, resplit, seed, ratios, date, agreement, quiet):
     """Build release VERSION: Parquet configs (documents, entities, events, ner), dataset card,
     datasheet, Croissant metadata, changelog, label figure and sha256 manifest.
 
@@ -61,9 +65,11 @@ def release_cmd(version, corpus_dir, out, previous, no_previous, resplit, seed, 
     if corpus_dir is not None:
         if out is None:
             raise click.UsageError("--out is required with --corpus (where the releases of that corpus live)")
+        if documents_dir or gold_dir:
+            raise click.UsageError("--documents and --gold are for the repository's corpus; a --corpus folder has its own")
         result = release_corpus(version, corpus_dir, out, log=log, **kwargs)
     else:
-        result = release_repository(version, out=out, log=log, **kwargs)
+        result = release_repository(version, out=out, documents=documents_dir, gold=gold_dir, log=log, **kwargs)
     if not quiet:
         counts = result.manifest["counts"]["splits"]
         click.echo(", ".join(f"{s}: {c['documents']} documents" for s, c in counts.items()), err=True)

@@ -51,9 +51,20 @@ def measure_agreement(inputs: ReleaseInputs) -> dict | None:
     from ..io import iter_jsonl
     from ..records import decode_annotation, decode_document
 
-    anns = (a for a, _, _ in iter_jsonl([inputs.annotations], decode_annotation))
-    docs = (d for d, _, _ in iter_jsonl([inputs.documents], decode_document))
-    return {"summary": agreement(anns, docs).summary()}
+    from .build import record_files
+
+    seen: dict[str, set] = {}
+
+    def annotations():
+        for a, _, _ in iter_jsonl(record_files(inputs.annotations), decode_annotation):
+            if a.status == "submitted":
+                seen.setdefault(a.annotator, set()).add(a.document_id)
+            yield a
+
+    docs = (d for d, _, _ in iter_jsonl(record_files(inputs.documents), decode_document))
+    summary = agreement(annotations(), docs).summary()
+    # who annotated what, so the card can say why agreement was not measured
+    return {"summary": summary, "annotators": {k: len(v) for k, v in sorted(seen.items())}}
 
 
 def _run(version: str, inputs: ReleaseInputs, out: Path, **kwargs) -> ReleaseResult:
@@ -72,15 +83,20 @@ def release_inputs(corpus: str | Path | None = None, config=None) -> ReleaseInpu
     return repository_inputs(config or load_config())
 
 
-def release_repository(version: str, *, out: str | Path | None = None, config=None,
+def release_repository(version: str, *, out: str | Path | None = None, config=None, documents=None, gold=None,
                        datasheet: bool = True, **kwargs) -> ReleaseResult:
-    """Release this repository's corpus; also writes the top-level DATASHEET.md when this
-    is the newest release."""
+    """Release this repository's corpus (corpus.toml; ``documents``/``gold`` override its
+    folders); also writes the top-level DATASHEET.md when this is the newest release."""
+    import dataclasses
+
     from ..config import load_config
     from ..io import atomic_write
 
     config = config or load_config()
     inputs = repository_inputs(config)
+    overrides = {k: Path(v) for k, v in (("documents", documents), ("gold", gold)) if v is not None}
+    if overrides:
+        inputs = dataclasses.replace(inputs, **overrides)
     out = Path(out) if out is not None else inputs.releases
     result = _run(version, inputs, out, **kwargs)
     if datasheet:

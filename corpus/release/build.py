@@ -43,6 +43,14 @@ __all__ = ["build_release", "ReleaseResult", "ReleaseFacts", "parse_version", "r
 GOLD_STATUSES = ("gold", "imported")
 FIGURE = "label_distribution.png"
 _BATCH_ROWS = 2000
+#: reports that ingest, import and adjudicate write beside their records; never records themselves
+_SIDECARS = frozenset({"rejects.jsonl", "duplicates.jsonl", "repairs.jsonl", "warnings.jsonl", "conflicts.jsonl",
+                       "disagreements.jsonl"})
+
+
+def record_files(folder: Path) -> list[Path]:
+    return [p for p in jsonl_files([folder], "*.jsonl*") if p.name not in _SIDECARS
+            and p.name.endswith((".jsonl", ".jsonl.gz"))]
 _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?$")
 
 
@@ -136,7 +144,7 @@ def _open(path: Path):
 
 
 def _index_documents(paths: Path) -> Iterator[tuple[Document, _DocRef]]:
-    for path in jsonl_files([paths]):
+    for path in record_files(paths):
         with _open(path) as f:
             offset, n = 0, 0
             for raw in iter(f.readline, b""):
@@ -222,6 +230,8 @@ def build_release(
     if prev is not None and parse_version(prev.version) >= parse_version(version):
         raise ReleaseError(f"version {version} must be greater than the previous release {prev.version}")
 
+    if not Path(documents).exists():
+        raise ReleaseError(f"{documents}: no documents folder; make it first, e.g. `corpus ingest seeds --out {documents}`")
     # pass 1: where each document is, and its digests
     refs: dict[str, _DocRef] = {}
     for doc, ref in _index_documents(Path(documents)):
@@ -265,7 +275,7 @@ def _load_gold(paths: Path, refs: dict[str, _DocRef]) -> tuple[dict[str, Annotat
     gold: dict[str, Annotation] = {}
     where: dict[str, str] = {}
     problems: list[str] = []
-    for path in jsonl_files([paths]):
+    for path in record_files(paths):
         with _open(path) as f:
             for n, raw in enumerate(f, 1):
                 if not raw.strip():

@@ -15,7 +15,26 @@ from .splits import SPLITS
 if TYPE_CHECKING:  # pragma: no cover
     from .build import ReleaseFacts
 
-__all__ = ["render_card", "card_metadata", "size_category", "table", "agreement_lines"]
+__all__ = ["render_card", "card_metadata", "size_category", "table", "agreement_lines", "agreement_measured",
+           "plural", "language_name"]
+
+_LANGUAGES = {"ar": "Arabic", "en": "English", "fr": "French", "fa": "Persian", "ur": "Urdu", "tr": "Turkish"}
+
+
+def language_name(code: str) -> str:
+    return _LANGUAGES.get(code, code)
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def agreement_measured(agreement: dict | None) -> bool:
+    """True when the report holds figures (not a report of nothing to compare)."""
+    if not isinstance(agreement, dict) or not agreement:
+        return False
+    summary = agreement.get("summary", agreement)
+    return isinstance(summary, dict) and bool(summary) and summary.get("documents") != 0
 
 DEFAULT_CONFIG = "ner"
 
@@ -104,11 +123,11 @@ def agreement_lines(agreement: dict | None) -> list[str]:
     if not isinstance(summary, dict) or not summary:
         return ["Not measured for this release (the agreement report has no summary)."]
     if summary.get("documents") == 0:
-        who = summary.get("annotators") or []
+        who = agreement.get("annotators") if isinstance(agreement.get("annotators"), dict) else {}
         if not who:
             return ["Not measured: there are no per-annotator (submitted) annotations to compare."]
-        return [f"Not measured: no document was annotated by two or more annotators "
-                f"({len(who)} annotator(s) in the annotations given)."]
+        listed = ", ".join(f"{k} ({v} documents)" for k, v in who.items())
+        return [f"Not measured: no document was annotated by two or more annotators (annotators: {listed})."]
     lines = []
     if "documents" in summary:
         lines += [f"Measured on {summary['documents']} documents annotated by two or more of "
@@ -178,8 +197,8 @@ def render_card(facts: "ReleaseFacts") -> str:
     t = {k: sum(s[k] for s in facts.totals.values()) for k in ("documents", "sentences", "tokens", "entities", "events", "arguments")}
     L: list[str] = ["---", meta.rstrip("\n"), "---", "", f"# {info.pretty_name}", ""]
     date = f", released {facts.date}" if facts.date else ""
-    L += [f"Release **{facts.version}**{date}: {t['documents']} {info.language} documents, {t['sentences']} sentences, "
-          f"{t['tokens']} tokens, {t['entities']} entity mentions"
+    L += [f"Release **{facts.version}**{date}: {plural(t['documents'], language_name(info.language) + ' document')}, "
+          f"{plural(t['sentences'], 'sentence')}, {t['tokens']} tokens, {plural(t['entities'], 'entity mention')}"
           + (f", {t['events']} event mentions with {t['arguments']} arguments" if "events" in facts.features else "")
           + f". License: `{info.license}`.", ""]
     if info.description:
@@ -255,6 +274,9 @@ def render_card(facts: "ReleaseFacts") -> str:
         L.insert(len(L) - 1, f"- Outlets: {', '.join(f'{k} ({v})' for k, v in sorted(facts.outlets.items()))}.")
 
     L += ["## Source, license and credits", "", f"License of this release: `{info.license}`."]
+    if not info.imported:
+        L += [f"The license covers the annotations; the article texts remain their publishers' "
+              f"({', '.join(sorted(facts.outlets)) or 'see each document’s source metadata'}). See DATASHEET.md."]
     if info.source_license:
         L += [f"It is derived from {info.source_name or 'an existing corpus'}, licensed {info.source_license}; "
               f"the release carries that license over."]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .card import agreement_measured, language_name, plural
 from .splits import SPLITS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -82,15 +83,15 @@ def _answers(f: "ReleaseFacts") -> dict[str, str]:
     src = info.source_name or "its source"
     dates = f"published between {f.published[0]} and {f.published[1]}" if f.published else "with no publication dates recorded"
     a = {}
-    a["purpose"] = (f"To train and evaluate {task} for {info.language} text, with gold annotations under the "
+    a["purpose"] = (f"To train and evaluate {task} for {language_name(info.language)} text, with gold annotations under the "
                     f"`{onto.name}` ontology that can be reproduced and versioned."
                     + (f" This release repackages {src} in the same format." if imported else ""))
     a["creators"] = ("; ".join(info.credits) if info.credits else
                      f"The maintainers of `{info.name}` (see the repository's README and git history).")
     a["funding"] = _UNDOCUMENTED
-    a["instances"] = (f"News documents in {', '.join(sorted(f.languages)) or info.language}; each carries character-offset "
+    a["instances"] = (f"News documents in {', '.join(language_name(x) for x in sorted(f.languages)) or language_name(info.language)}; each carries character-offset "
                       f"annotations of entity mentions" + (" and events" if has_events else "") + ".")
-    a["count"] = (f"{t['documents']} documents ({splits}), {t['sentences']} sentences, {t['tokens']} tokens, "
+    a["count"] = (f"{plural(t['documents'], 'document')} ({splits}), {plural(t['sentences'], 'sentence')}, {t['tokens']} tokens, "
                   f"{t['characters']} characters; {t['entities']} entity mentions"
                   + (f", {t['events']} event mentions with {t['arguments']} arguments" if has_events else "") + ".")
     a["sample"] = (f"A sample: only documents with an adjudicated (gold) annotation are released"
@@ -111,8 +112,8 @@ def _answers(f: "ReleaseFacts") -> dict[str, str]:
     a["splits"] = (f"Yes: {splits}, made per near-duplicate group, seeded (seed {f.splits['seed']}) and kept stable "
                    f"across releases; the split of every document id is in `manifest.json`.")
     a["noise"] = (f"Annotations are human judgements and may contain errors"
-                  + (f"; inter-annotator agreement is reported in the card." if f.agreement else
-                     "; agreement was not measured for this release.")
+                  + (f"; inter-annotator agreement is reported in the card." if agreement_measured(f.agreement) else
+                     "; agreement was not measured for this release (see the card for why).")
                   + f" {f.ner_stats.get('expanded', 0)} entity spans do not fall on token boundaries and were widened in "
                     f"`ner`. Exact duplicates were removed at ingest and near-duplicates are linked.")
     a["self_contained"] = "Self-contained: the texts are included; source URLs, where given, are for reference only."

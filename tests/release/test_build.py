@@ -374,3 +374,25 @@ def test_imported_corpus_with_its_own_label_set_and_no_events(tmp_path, hf_offli
     (corpus / "corpus.json").write_text(json.dumps(info), encoding="utf-8")
     with pytest.raises(ReleaseError, match="licensed CC BY-SA 4.0 \\(share-alike\\): the release must carry the same"):
         release_corpus("1.1.0", corpus, tmp_path / "rel")
+
+
+def test_repository_release_writes_the_top_level_datasheet_of_the_newest_release(tmp_path):
+    from corpus.config import load_config
+    from corpus.release import release_repository
+
+    make_corpus(tmp_path, n=3, dup_pairs=())
+    (tmp_path / "corpus.toml").write_text(
+        '[corpus]\nname = "repo-news"\npretty_name = "Repo news"\nlicense = "cc-by-4.0"\n'
+        'documents = "documents"\ngold = "gold"\nannotations = "annotators"\nreleases = "releases"\n', encoding="utf-8")
+    config = load_config(tmp_path)
+    with pytest.raises(ReleaseError, match="no documents folder; make it first, e.g. `corpus ingest seeds --out"):
+        release_repository("0.1.0", config=config, documents=tmp_path / "nowhere")
+    first = release_repository("0.1.0", config=config, date="2026-01-01")
+    assert first.path == tmp_path / "releases" / "0.1.0"
+    assert (tmp_path / "DATASHEET.md").read_bytes() == (first.path / "DATASHEET.md").read_bytes()
+    second = release_repository("0.1.1", config=config, date="2026-01-02")
+    sheet = (tmp_path / "DATASHEET.md").read_text(encoding="utf-8")
+    assert sheet.startswith("# Datasheet: Repo news 0.1.1")
+    assert (tmp_path / "DATASHEET.md").read_bytes() == (second.path / "DATASHEET.md").read_bytes()
+    card = (second.path / "README.md").read_text(encoding="utf-8")
+    assert "the article texts remain their publishers' (القدس العربي)" in card
