@@ -110,18 +110,19 @@ def down_cmd(data_dir, port):
 @studio.command("status")
 @_server_options
 @click.option("--project", default=None, help="Project title (default: corpus.toml [studio] project).")
+@click.option("--annotators", is_flag=True, help="Also the progress of each annotator (exports the project).")
 @handle_errors
-def status_cmd(data_dir, port, project):
+def status_cmd(data_dir, port, project, annotators):
     """Print the URL, the server version, the project and its task and annotation counts.
 
     \b
     Example:
-      corpus studio status
+      corpus studio status --annotators
     """
     from ..studio.server import status
 
     settings = _settings(data_dir, port)
-    st = status(settings, project)
+    st = status(settings, project, annotators=annotators)
     if not st["running"]:
         click.echo(f"{st['url']}: not running (start it with: corpus studio up)")
         raise SystemExit(1)
@@ -134,6 +135,28 @@ def status_cmd(data_dir, port, project):
     click.echo(f"tasks:       {st['tasks']} ({st['tasks_annotated']} with annotations)")
     click.echo(f"annotations: {st['annotations']} submitted, {st['skipped']} skipped/cancelled, "
                f"{st['predictions']} predictions")
+    click.echo(f"overlap:     {st['overlap']} annotator(s) per task")
+    if annotators:
+        click.echo(f"complete:    {st['tasks_complete']} of {st['tasks']} tasks have {st['overlap']} submitted "
+                   f"annotation(s)")
+        for who, row in st["annotators"].items():
+            click.echo(f"  {who}: {row['submitted']} submitted, {row['skipped']} skipped")
+
+
+@studio.command("invite")
+@_server_options
+@handle_errors
+def invite_cmd(data_dir, port):
+    """Print the sign-up link for annotators: each makes an account with their own
+    password, and joins the organization and its projects.
+
+    \b
+    Example:
+      corpus studio invite
+    """
+    from ..studio.server import invite_url
+
+    click.echo(invite_url(_settings(data_dir, port)))
 
 
 @studio.command("config")
@@ -206,10 +229,12 @@ def _progress(quiet: bool, label: str):
 @click.option("--max-task-chars", type=int, default=None,
               help="Split longer documents at sentence ends (default: corpus.toml, 20000).")
 @click.option("--batch-size", type=int, default=None, help="Tasks per import call (default 200).")
+@click.option("--overlap", type=int, default=None,
+              help="Annotators per task (default: corpus.toml [studio] overlap, else unchanged).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
 @handle_errors
 def push_cmd(documents, data_dir, port, project, ontology, predictions, conflicts, gazetteer, max_task_chars,
-             batch_size, quiet):
+             batch_size, overlap, quiet):
     """Create or update the project and import the documents as tasks.
 
     Idempotent and resumable: only what the server does not hold yet is imported, and
@@ -237,7 +262,8 @@ def push_cmd(documents, data_dir, port, project, ontology, predictions, conflict
         bar.start()
     try:
         report = run_push(settings, _ontology(ontology), paths, project_title=project,
-                          prediction_paths=[*predictions, *conflicts], gazetteer_path=gazetteer, progress=update)
+                          prediction_paths=[*predictions, *conflicts], gazetteer_path=gazetteer, overlap=overlap,
+                          progress=update)
     finally:
         if bar:
             bar.stop()

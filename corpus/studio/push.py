@@ -159,19 +159,27 @@ def find_project(ls, title: str):
     return None
 
 
-def ensure_project(ls, title: str, ontology: Ontology, *, instructions: str | None = None):
+def ensure_project(ls, title: str, ontology: Ontology, *, instructions: str | None = None,
+                   overlap: int | None = None):
     """The project titled ``title``, created or brought up to date with the ontology's
-    labeling configuration and the guidelines."""
+    labeling configuration, the guidelines and the overlap (annotators per task)."""
     xml = label_config(ontology)
     project = find_project(ls, title)
     kwargs = {"label_config": xml}
     if instructions is not None:
         kwargs.update(expert_instruction=instructions, show_instruction=True)
+    if overlap is not None:
+        if overlap < 1:
+            raise StudioError(f"overlap must be at least 1 annotator per task, got {overlap!r}")
+        # every task goes to `overlap` annotators (the cohort is all tasks)
+        kwargs.update(maximum_annotations=overlap, overlap_cohort_percentage=100)
     try:
         if project is None:
             return ls.projects.create(title=title, description=f"ontology {ontology.name} {ontology.version}",
                                       show_skip_button=True, enable_empty_annotation=True, **kwargs)
-        if project.label_config != xml or (instructions is not None and project.expert_instruction != instructions):
+        if project.label_config != xml or (instructions is not None and project.expert_instruction != instructions) \
+                or (overlap is not None and (project.maximum_annotations != overlap
+                                             or project.overlap_cohort_percentage != 100)):
             return ls.projects.update(project.id, **kwargs)
     except Exception as exc:  # the SDK's ApiError carries the server's reason
         raise StudioError(f"Label Studio refused the project {title!r}: {_api_reason(exc)}") from None
@@ -333,6 +341,7 @@ def push(
     gazetteer: list[tuple[str, str, str | None]] | None = None,
     gazetteer_version: str = "gazetteer",
     instructions: str | None = None,
+    overlap: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> PushReport:
     """Create or update the project and import what the server does not hold yet.
@@ -340,7 +349,7 @@ def push(
     ``progress(done, total)`` is called after each batch (tasks). Predictions whose
     ``text_sha256`` is not the document's are skipped with a warning.
     """
-    project = ensure_project(ls, project_title, ontology, instructions=instructions)
+    project = ensure_project(ls, project_title, ontology, instructions=instructions, overlap=overlap)
     report = PushReport(project=project.id)
     tmap = TaskMap.load(data_dir, project.id)
     report.warnings += _reconcile(tmap, server_tasks(ls, project.id))
@@ -449,6 +458,7 @@ def iter_documents(paths: Iterable[Path]) -> Iterator[Document]:
 
 def run_push(settings, ontology: Ontology, doc_paths: list[Path], *, project_title: str | None = None,
              prediction_paths: Iterable[Path] = (), gazetteer_path: Path | None = None,
+             overlap: int | None = None,
              progress: Callable[[int, int], None] | None = None) -> PushReport:
     """``corpus push``: documents from files or folders, predictions, gazetteer -> the server."""
     from ..io import iter_jsonl
@@ -471,4 +481,5 @@ def run_push(settings, ontology: Ontology, doc_paths: list[Path], *, project_tit
     return push(ls, docs, ontology, project_title=project_title or settings.project, data_dir=settings.data_dir,
                 max_task_chars=settings.max_task_chars, batch_size=settings.batch_size, predictions=preds,
                 gazetteer=gaz, gazetteer_version=gaz_version or "gazetteer",
-                instructions=guidelines_html(load_guidelines(ontology)), progress=progress)
+                instructions=guidelines_html(load_guidelines(ontology)), overlap=overlap or settings.overlap,
+                progress=progress)
