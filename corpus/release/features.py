@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..schemas import SCHEMA_VERSION
+from ..schemas import SCHEMA_VERSION, load_schema
 
 if TYPE_CHECKING:  # pragma: no cover
     import datasets
@@ -61,17 +61,15 @@ def config_features(ontology: "Ontology") -> dict[str, "datasets.Features"]:
     span = {"start": int64, "end": int64}
     entity_type = ClassLabel(names=ontology.entity_types)
     out: dict[str, Features] = {}
+    doc_props = load_schema("document")["properties"]
     out["documents"] = Features({
         "id": string,
         "text": string,
         "language": string,
-        "metadata": {
-            "title": string, "url": string, "published": string, "author": string, "outlet": string,
-            # free-form extras as one JSON object string: their keys differ between sources
-            "extra": string,
-        },
-        "source": {"path": string, "sha256": string, "encoding": string, "format": string, "url": string},
-        "normalization": {"profile": string, "version": string},
+        # the nested objects of a Document, field by field as schema/ declares them
+        "metadata": document_struct("metadata", doc_props),
+        "source": document_struct("source", doc_props),
+        "normalization": document_struct("normalization", doc_props),
         "near_duplicate_of": string,
         "sentences": List(dict(span)),
         "tokens": List(dict(span)),
@@ -117,6 +115,38 @@ def config_features(ontology: "Ontology") -> dict[str, "datasets.Features"]:
         "ner_tags": List(ClassLabel(names=ner_labels(ontology))),
     })
     return out
+
+
+def _json_type(prop: dict) -> str:
+    if "enum" in prop:
+        kinds = {type(v).__name__ for v in prop["enum"] if v is not None}
+        return "integer" if kinds == {"int"} else "string"
+    t = prop.get("type", "string")
+    kinds = [x for x in (t if isinstance(t, list) else [t]) if x != "null"]
+    return kinds[0] if len(kinds) == 1 else "string"
+
+
+def document_struct(name: str, doc_props: dict) -> dict:
+    """A struct of Values for the Document's object property ``name``: strings and integers
+    as they are, nested objects (free-form ``extra``, normalization ``options``) as one JSON
+    string, since their keys differ from one source to the next."""
+    from datasets import Value
+
+    props = doc_props[name]["properties"]
+    kinds = {"string": "string", "integer": "int64", "number": "float64", "boolean": "bool", "object": "string"}
+    out = {}
+    for field, prop in props.items():
+        kind = _json_type(prop)
+        if kind not in kinds:  # pragma: no cover - schema/1.0.0 has no arrays inside these objects
+            raise ValueError(f"document schema: $.{name}.{field} of type {kind!r} has no column type")
+        out[field] = Value(kinds[kind])
+    return out
+
+
+def json_fields(name: str) -> set[str]:
+    """Fields of a Document object property stored as JSON strings (objects in the schema)."""
+    props = load_schema("document")["properties"][name]["properties"]
+    return {f for f, p in props.items() if _json_type(p) == "object"}
 
 
 def features_yaml(features: "datasets.Features") -> list:

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Iterator
 
 from ..records import Annotation, Document, text_sha256
-from .features import ner_labels
+from .features import json_fields, ner_labels
 
 if TYPE_CHECKING:  # pragma: no cover
     import datasets
@@ -175,6 +175,9 @@ class ReleaseRows:
         self.role_index = {t: i for i, t in enumerate(ontology.roles)}
         self.label_index = {t: i for i, t in enumerate(ner_labels(ontology))}
         self.attributes = [a["name"] for a in ontology.event_attributes]
+        names = ("metadata", "source", "normalization")
+        self._struct_fields = {n: list(features["documents"][n]) for n in names}
+        self._json_fields = {n: json_fields(n) for n in names}
 
     def add(self, doc: Document, gold: Annotation | None) -> None:
         self._document(doc)
@@ -190,15 +193,21 @@ class ReleaseRows:
     def batch(self, config: str):
         return self.columns[config].take()
 
+    def _struct(self, name: str, record) -> dict:
+        out = {}
+        for field in self._struct_fields[name]:
+            value = getattr(record, field, None)
+            if field in self._json_fields[name]:
+                value = json.dumps(value, ensure_ascii=False, sort_keys=True) if value else None
+            out[field] = value
+        return out
+
     def _document(self, doc: Document) -> None:
-        m = doc.metadata
-        extra = json.dumps(m.extra, ensure_ascii=False, sort_keys=True) if m.extra else None
-        s = doc.source
         self.columns["documents"].add(
             doc.id, doc.text, doc.language,
-            {"title": m.title, "url": m.url, "published": m.published, "author": m.author, "outlet": m.outlet, "extra": extra},
-            {"path": s.path, "sha256": s.sha256, "encoding": s.encoding, "format": s.format, "url": s.url},
-            {"profile": doc.normalization.profile, "version": doc.normalization.version},
+            self._struct("metadata", doc.metadata),
+            self._struct("source", doc.source),
+            self._struct("normalization", doc.normalization),
             doc.near_duplicate_of,
             [{"start": a, "end": b} for a, b in doc.sentences],
             [{"start": a, "end": b} for a, b in doc.tokens],
