@@ -59,7 +59,8 @@ class NerStats:
 def annotation_problems(doc: Document, ann: Annotation, ontology: "Ontology") -> Iterator[tuple[str, str, object]]:
     """Every reason the gold ``ann`` cannot be released with ``doc``: ``(json_path, message, value)``."""
     if ann.text_sha256 != doc.text_sha256:
-        yield "$.text_sha256", f"does not match the text of document {doc.id!r} ({doc.text_sha256})", ann.text_sha256
+        yield ("$.text_sha256", f"does not match the text of document {doc.id!r} ({doc.text_sha256}): the annotation "
+               f"was made on another text; re-anchor it (`corpus validate --reanchor`) and review", ann.text_sha256)
     n = len(doc.text)
     entity_types = set(ontology.entity_types)
     levels = set(ontology.mention_levels)

@@ -99,6 +99,11 @@ def test_card_dataset_info_and_parquet_schema_come_from_the_same_features(built)
                                                               "schema_version": "1.0.0"}
             assert pq.ParquetFile(result.path / config / f"{split['name']}-00000-of-00001.parquet"
                                   ).metadata.row_group(0).column(0).compression == "ZSTD"
+    from huggingface_hub import DatasetCard
+
+    card = DatasetCard(text)  # the Hub's own parser of the front matter
+    assert card.data.license == "cc-by-4.0" and card.data.pretty_name == "Test news"
+    assert [c["config_name"] for c in card.data.configs] == ["documents", "entities", "events", "ner"]
     body = text.split("---\n", 2)[2]
     for fact in ("| train | 10 |", "entity span F1, exact | 0.812", "arabic-news 1.0.0", "`1.0.0`",
                  'load_dataset("path/to/test-news-0.1.0", "ner")', "![Label distribution per split]",
