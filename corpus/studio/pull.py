@@ -81,7 +81,9 @@ def export_project(ls, project: int, *, task_count: int | None = None, timeout: 
     """Every annotated task of the project as exported JSON; a snapshot export for large
     projects (synchronous exports are reported to time out from about 1,200 tasks)."""
     if task_count is not None and task_count > SNAPSHOT_THRESHOLD:
-        snap = ls.projects.exports.create(project, title=f"corpus pull {int(time.time())}")
+        # only annotated tasks, like the synchronous export (skipped ones included)
+        snap = ls.projects.exports.create(project, title=f"corpus pull {int(time.time())}",
+                                          task_filter_options={"only_with_annotations": True})
         deadline = time.monotonic() + timeout
         while ls.projects.exports.get(project, snap.id).status != "completed":
             if time.monotonic() > deadline:

@@ -92,9 +92,9 @@ class TaskMap:
             try:
                 data = json.loads(path.read_text(encoding="utf-8"))
                 return cls(path, project, data.get("docs", {}))
-            except ValueError as exc:
-                # the map is a cache of what the server holds: rebuilt from the server below
-                raise StudioError(f"{path}: broken task map ({exc}); delete it, push rebuilds it from the server")
+            except ValueError:
+                # the map is a cache of what the server holds: push rebuilds it from the server
+                return cls(path, project)
         return cls(path, project)
 
     def save(self) -> None:
@@ -278,7 +278,7 @@ def gazetteer_annotation(doc: Document, gazetteer: list[tuple[str, str, str | No
                 for i, (s, e, t, lv) in enumerate(found, 1)]
     return Annotation(schema_version=SCHEMA_VERSION, id=f"gazetteer-{doc.id}", document_id=doc.id,
                       text_sha256=doc.text_sha256, annotator=f"model:{model_version}", status="prediction",
-                      ontology=OntologyRef(**ontology.ref()), entities=entities)
+                      ontology=OntologyRef(**ontology.ref()), entities=entities, events=[])
 
 
 # --- push ------------------------------------------------------------------------------

@@ -88,7 +88,11 @@ def test_label_arabic_span_in_browser_then_pull(studio, ls, browser, seed_file, 
     page.goto(f"{studio.url}/projects/{p.id}/data?task={task['id']}")
     page.wait_for_selector(".lsf-htx-richtext", timeout=60_000)
     # the guidelines are reachable from the labeling view
-    assert page.get_by_role("button", name="Instructions").count() == 1
+    page.get_by_role("button", name="Instructions").click()
+    page.get_by_text("Proclitics are not part of the span").wait_for(timeout=10_000)
+    page.screenshot(path=str(tmp_path / "guidelines.png"))
+    page.keyboard.press("Escape")
+    page.get_by_text("Proclitics are not part of the span").wait_for(state="hidden", timeout=10_000)
 
     page.get_by_text("PER", exact=True).first.click()
     box = page.evaluate(_FIND, [NAME, NAME])

@@ -278,3 +278,18 @@ def test_clear_errors(studio, ls, tmp_path):
     res = CliRunner().invoke(main, ["pull", "--data-dir", str(studio.data_dir), "--port", "1", "--out",
                                     str(tmp_path / "o")])
     assert res.exit_code == 1 and "not running at http://127.0.0.1:1" in res.stderr and "corpus studio up" in res.stderr
+
+
+def test_snapshot_export_gives_the_same_tasks(studio, ls, tmp_path):
+    from corpus.studio.pull import export_project
+
+    docs_dir, _ = _docs(tmp_path)
+    res = _cli(studio, "push", str(docs_dir), "--quiet", project="snapshot export")
+    assert res.exit_code == 0
+    p = find_project(ls, "snapshot export")
+    tid = server_tasks(ls, p.id)[0]["id"]
+    ls.annotations.create(id=tid, result=[], lead_time=1.0)
+    sync = export_project(ls, p.id, task_count=1)
+    snap = export_project(ls, p.id, task_count=10**6)  # above the threshold: a snapshot
+    assert [t["id"] for t in snap] == [t["id"] for t in sync] == [tid]
+    assert snap[0]["annotations"][0]["id"] == sync[0]["annotations"][0]["id"]
