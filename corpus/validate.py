@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import gzip
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,23 +138,59 @@ def _allowed(names: Iterable[str]) -> str:
 # --------------------------------------------------------------------------- documents
 
 
+class _DocLite(msgspec.Struct):
+    """The fields of a Document that annotation checks read; msgspec skips the others, and
+    the tokens stay raw JSON until parsed into arrays (a list of tuples costs more to build
+    and to free than the whole check)."""
+
+    id: str
+    text: str
+    tokens: msgspec.Raw
+
+
+_lite_decoder = msgspec.json.Decoder(_DocLite)
+
+
+def _flat_tokens(raw: bytes) -> Any:
+    """[[s, e], ...] as a flat int64 array s0, e0, s1, e1, ... parsed in C."""
+    import numpy as np
+
+    return np.fromstring(bytes(raw).translate(None, b"[] \n\r\t"), dtype=np.int64, sep=",")
+
+
 class _DocView:
-    """What annotation checks need of a document, compactly: text, its sha256, token bounds."""
+    """What annotation checks need of a document: text, its sha256, and the token
+    boundaries as a bitmap (``bounds[p]`` is 1 when a token starts or ends at ``p``: the
+    fast path) and as a flat array (to name the token a span cuts, on the slow path)."""
 
-    __slots__ = ("id", "text", "sha", "starts", "ends")
+    __slots__ = ("id", "text", "sha", "bounds", "flat")
 
-    def __init__(self, doc: Document):
+    def __init__(self, doc: Document | _DocLite):
+        import numpy as np
+
         self.id = doc.id
         self.text = doc.text
         self.sha = text_sha256(doc.text)
-        self.starts = array("q", [t[0] for t in doc.tokens])
-        self.ends = array("q", [t[1] for t in doc.tokens])
+        if isinstance(doc.tokens, msgspec.Raw):
+            flat = _flat_tokens(doc.tokens)
+        else:
+            flat = np.array(doc.tokens, dtype=np.int64).reshape(-1)
+        self.flat = flat
+        # positions past the text (bad tokens) are dropped here; the document check reports them
+        bm = np.zeros(len(doc.text) + 1, dtype=np.uint8)
+        bm[flat[(flat >= 0) & (flat <= len(doc.text))]] = 1
+        self.bounds = bm.tobytes()
 
     def token_around(self, p: int) -> tuple[int, int] | None:
-        """The token with ``start < p < end`` (p falls strictly inside it), if any."""
-        i = bisect_right(self.starts, p) - 1
-        if i >= 0 and self.starts[i] < p < self.ends[i]:
-            return self.starts[i], self.ends[i]
+        """The token with ``start < p < end``, if any."""
+        if 0 <= p < len(self.bounds) and self.bounds[p]:
+            return None  # tokens do not overlap: a boundary is inside no token
+        starts = self.flat[0::2]
+        i = int(starts.searchsorted(p, "right")) - 1
+        if i >= 0:
+            s, e = int(self.flat[2 * i]), int(self.flat[2 * i + 1])
+            if s < p < e:
+                return s, e
         return None
 
 
@@ -218,25 +254,30 @@ class _HashTable:
         if self._sorted is None:
             h = np.frombuffer(self._h, dtype=np.uint64) if len(self._h) else np.zeros(0, np.uint64)
             order = np.argsort(h, kind="stable")  # stable: equal hashes stay in insertion order
-            self._sorted = (h[order], order)
+            hs, idx = array("Q"), array("q")
+            hs.frombytes(h[order].tobytes())
+            idx.frombytes(order.astype(np.int64).tobytes())
+            self._sorted = (hs, idx)  # arrays: bisect on them costs less than a numpy call
         return self._sorted
 
     def candidates(self, rid: str) -> list[tuple[int, int]]:
         """(location, line) of the entries with the hash of ``rid``, latest first."""
-        import numpy as np
-
         hs, order = self._sort()
-        hv = np.uint64(_h(rid))
-        i, j = int(np.searchsorted(hs, hv, "left")), int(np.searchsorted(hs, hv, "right"))
-        return [(self._loc[int(k)], self._line[int(k)]) for k in order[i:j][::-1]]
+        hv = _h(rid)
+        i = bisect_left(hs, hv)
+        j = i
+        while j < len(hs) and hs[j] == hv:
+            j += 1
+        return [(self._loc[order[k]], self._line[order[k]]) for k in range(j - 1, i - 1, -1)]
 
     def collisions(self) -> Iterator[list[tuple[int, int]]]:
         """Runs of entries sharing a hash (insertion order), candidates for duplicates."""
         import numpy as np
 
-        hs, order = self._sort()
-        if len(hs) < 2:
+        hs_arr, order = self._sort()
+        if len(hs_arr) < 2:
             return
+        hs = np.frombuffer(hs_arr, dtype=np.uint64)
         same = np.flatnonzero(hs[1:] == hs[:-1])
         k = 0
         while k < len(same):
@@ -244,7 +285,7 @@ class _HashTable:
             while k < len(same) and int(same[k]) == end:
                 end += 1
                 k += 1
-            ids = sorted(int(x) for x in order[start:end + 1])
+            ids = sorted(order[start:end + 1])
             yield [(self._loc[x], self._line[x]) for x in ids]
 
 
@@ -252,7 +293,7 @@ class _Index:
     """document id -> _DocView: views held in memory (records, gzip), or locations in a
     compact hash table, read back on demand through a small LRU cache."""
 
-    def __init__(self, files: list[Path] | None = None, cache_size: int = 256):
+    def __init__(self, files: list[Path] | None = None, cache_size: int = 64):
         self.views: dict[str, _DocView] = {}
         self.table = _HashTable()
         self.io = _Files(files or [])
@@ -275,12 +316,15 @@ class _Index:
             return view
         for loc, _line in self.table.candidates(doc_id):
             raw = self.io.line_at(loc)
-            if _kind(raw)[1] != doc_id:
-                continue  # another id with the same hash
             try:
-                view = _DocView(decode_document(raw))
+                lite = _lite_decoder.decode(raw)
             except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+                if _kind(raw)[1] != doc_id:
+                    continue  # another id with the same hash
                 raise ValueError(self.io.where(loc), str(exc)) from None
+            if lite.id != doc_id:
+                continue  # another id with the same hash
+            view = _DocView(lite)
             self._cache[doc_id] = view
             if len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
@@ -410,6 +454,17 @@ def _check_document(doc: Document, ctx: _Ctx) -> None:
             break  # one per list: the rest would cascade
 
 
+def _span_ok(view: _DocView | None, start: int, end: int, stored: str) -> bool:
+    """The fast path: a span inside the text, with the stored text, not only white space,
+    starting and ending on token boundaries. Anything else goes to _check_span, which says
+    what is wrong (a span may also start between tokens, which is fine)."""
+    if view is None:
+        return False
+    b = view.bounds
+    return (0 <= start < end < len(b) and b[start] and b[end] and view.text[start:end] == stored
+            and not stored.isspace())
+
+
 def _check_span(ctx: _Ctx, view: _DocView | None, path: str, start: int, end: int, stored: str,
                 empty_code: str, what: str, strict_tokens: bool) -> None:
     if end < start:
@@ -464,18 +519,18 @@ def _check_annotation(ann: Annotation, view: _DocView | None, ont: _Ont, ctx: _C
     entities: dict[str, Entity] = {}
     seen_spans: dict[tuple, int] = {}
     for i, e in enumerate(ann.entities):
-        path = f"$.entities[{i}]"
         if e.id in entities:
-            ctx.add("error", "duplicate-id", f"{path}.id", e.id, f"entity id {e.id!r} is used twice in this annotation")
+            ctx.add("error", "duplicate-id", f"$.entities[{i}].id", e.id, f"entity id {e.id!r} is used twice in this annotation")
         else:
             entities[e.id] = e
         if e.type not in ont.entity_set:
-            ctx.add("error", "unknown-entity-type", f"{path}.type", e.type,
+            ctx.add("error", "unknown-entity-type", f"$.entities[{i}].type", e.type,
                     f"unknown entity type {e.type!r}", _allowed(ont.entity_types))
-        _check_span(ctx, view, path, e.start, e.end, e.text, "empty-span", "entity span", strict_tokens)
+        if not _span_ok(view, e.start, e.end, e.text):
+            _check_span(ctx, view, f"$.entities[{i}]", e.start, e.end, e.text, "empty-span", "entity span", strict_tokens)
         key = (e.start, e.end, e.type)
         if key in seen_spans:
-            ctx.add("error", "duplicate-span", path, [e.start, e.end, e.type],
+            ctx.add("error", "duplicate-span", f"$.entities[{i}]", [e.start, e.end, e.type],
                     f"duplicate entity span [{e.start}, {e.end}) {e.type} (also $.entities[{seen_spans[key]}])")
         else:
             seen_spans[key] = i
@@ -495,7 +550,8 @@ def _check_event(ann, ev: Event, i, entities, event_ids, seen_triggers, view, on
     if not known:
         ctx.add("error", "unknown-event-type", f"{path}.type", ev.type, f"unknown event type {ev.type!r}", _allowed(ont.event_types))
     t = ev.trigger
-    _check_span(ctx, view, f"{path}.trigger", t.start, t.end, t.text, "empty-trigger", "trigger", strict_tokens)
+    if not _span_ok(view, t.start, t.end, t.text):
+        _check_span(ctx, view, f"{path}.trigger", t.start, t.end, t.text, "empty-trigger", "trigger", strict_tokens)
     key = (t.start, t.end, ev.type)
     if key in seen_triggers:
         ctx.add("error", "duplicate-span", f"{path}.trigger", [t.start, t.end, ev.type],
@@ -785,7 +841,7 @@ def validate_paths(
     index = _Index(files + lookup)
     counts = stats if stats is not None else {}
     counts.update(documents=0, annotations=0, files=len(files))
-    with_annotations: list[int] = []
+    with_annotations: list[tuple[int, bool]] = []  # (file number, holds other records too)
     seen_docs = _SeenLater(index.io)
     try:
         # pass 0: lookup-only documents, indexed by location (the probe decodes the id only)
@@ -796,13 +852,15 @@ def validate_paths(
                     _index_lookup(index, path, k, offset, line, rid)
         # pass 1: documents of the checked files
         for k, path in enumerate(files):
-            has_ann = False
+            has_ann = mixed = False
             for n, offset, line in _lines(path):
-                src = f"{path}:{n}"
                 kind, rid = _kind(line)
                 if kind == "annotation":
                     has_ann = True
-                elif kind == "json":
+                    continue
+                mixed = True
+                src = f"{path}:{n}"
+                if kind == "json":
                     yield Problem(severity="error", code="json", document=None, annotator=None, path="$",
                                   value=_short(line[:60]), source=src, message=f"not a JSON record: {rid}")
                 elif kind == "unknown":
@@ -818,15 +876,15 @@ def validate_paths(
                         else:
                             index.add_offset(doc.id, k, offset, n)
             if has_ann:
-                with_annotations.append(k)
+                with_annotations.append((k, mixed))
         for obj, where, first in seen_docs.duplicates():
             yield _duplicate("document", obj, where, first)
         # pass 2: annotations, one at a time
         seen_ids = _SeenLater(index.io)
-        for k in with_annotations:
+        for k, mixed in with_annotations:
             path = files[k]
             for n, offset, line in _lines(path):
-                if _kind(line)[0] != "annotation":
+                if mixed and _kind(line)[0] != "annotation":
                     continue
                 counts["annotations"] += 1
                 yield from _annotation_problems(msgspec.json.decode(line), f"{path}:{n}", index, ont, strict_tokens,
