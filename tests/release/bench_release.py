@@ -19,7 +19,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parents[1]), str(HERE)]
 
-from conftest import make_corpus  # noqa: E402
+from release_helpers import make_corpus  # noqa: E402
 from corpus.release import build_release  # noqa: E402
 
 

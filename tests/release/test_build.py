@@ -16,7 +16,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from conftest import make_corpus, make_pair
+from release_helpers import make_corpus, make_pair
 from corpus.cli import main
 from corpus.errors import ReleaseError
 from corpus.io import write_jsonl

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import pytest
 from click.testing import CliRunner
 
-from conftest import make_corpus
+from release_helpers import make_corpus
 from corpus.cli import main
 from corpus.errors import ReleaseError
 from corpus.release import build_release, publish, verify_release
