@@ -271,7 +271,7 @@ def build_release(
 
 def _load_gold(paths: Path, refs: dict[str, _DocRef]) -> tuple[dict[str, Annotation], dict[str, str]]:
     if not paths.exists():
-        raise ReleaseError(f"{paths}: no gold annotations folder")
+        raise ReleaseError(f"{paths}: no gold annotations folder; make it with `corpus adjudicate` (or give --gold)")
     gold: dict[str, Annotation] = {}
     where: dict[str, str] = {}
     problems: list[str] = []
@@ -401,8 +401,7 @@ def _write_data(tmp, version, date, info, ontology, features, schemas, refs, gol
             f.close()
     if problems:
         raise ReleaseError(_problem_report(problems))
-    from .features import CONFIGS as order
-    files = {c: {s: files[c][s] for s in SPLITS if s in files[c]} for c in order if c in files}
+    files = {c: {s: files[c][s] for s in SPLITS if s in files[c]} for c in CONFIGS if c in files}
     return ReleaseFacts(
         version=version, date=date, info=info, ontology=ontology, features=features, files=files,
         totals=totals, labels=labels, ner_stats=ner_stats or {},
