@@ -115,7 +115,7 @@ class Event(_Record, frozen=True):
     id: str
     type: str
     trigger: Trigger
-    arguments: list[Argument] = []
+    arguments: list[Argument]  # required (no default): always written, even when empty
     attributes: Optional[dict[str, str]] = None
     agreed_by: Optional[list[str]] = None
 
@@ -149,8 +149,8 @@ class Annotation(_Record, frozen=True):
     annotator: str
     status: Literal["submitted", "cancelled", "gold", "prediction", "imported"]
     ontology: OntologyRef
-    entities: list[Entity] = []
-    events: list[Event] = []
+    entities: list[Entity]  # required (no default): always written, even when empty
+    events: list[Event]
     ground_truth: bool = False
     created_at: Optional[str] = None
     updated_at: Optional[str] = None

@@ -445,7 +445,7 @@ class _DocBuilder:
         ann = Annotation(
             schema_version=SCHEMA_VERSION, id=f"{doc_id}:import", document_id=doc_id,
             text_sha256=doc.text_sha256, annotator=self.options.annotator, status=IMPORT_STATUS,
-            ontology=self.ontology, entities=entities,
+            ontology=self.ontology, entities=entities, events=[],
             origin=Origin(kind="import", path=self.shown, line=first_line),
             provenance=Provenance(policy=IMPORT_POLICY, annotators=[self.options.annotator]),
         )
