@@ -248,6 +248,15 @@ class _HashTable:
     def __len__(self) -> int:
         return len(self._h)
 
+    def extend(self, other: "_HashTable") -> None:
+        self._h.extend(other._h)
+        self._loc.extend(other._loc)
+        self._line.extend(other._line)
+        self._sorted = None
+
+    def __getstate__(self) -> dict:  # sent back from workers: the arrays only
+        return {"_h": self._h, "_loc": self._loc, "_line": self._line, "_sorted": None}
+
     def _sort(self):
         import numpy as np
 
@@ -827,13 +836,17 @@ def validate_paths(
     ontology: Ontology | str | Path | None = None,
     strict_tokens: bool = False,
     stats: dict | None = None,
+    jobs: int = 1,
 ) -> Iterator[Problem]:
     """Every problem of the JSONL files (or folders of them) in ``paths``.
 
     Each record is told apart by its keys. Annotations are checked against their document,
     found by ``document_id`` among the documents of ``paths`` and of ``documents`` (files
     or folders only searched for documents: indexed by id and offset, not checked).
-    ``stats``, when given, receives counts of documents and annotations read.
+    ``stats``, when given, receives counts of documents and annotations read. With
+    ``jobs`` > 1, the annotation files are checked by that many forked worker processes
+    (one file at a time each; the index is shared copy-on-write); the output is the same,
+    in the same order.
     """
     ont = _resolve_ontology(ontology)
     files = list(dict.fromkeys(jsonl_files(paths, "*.jsonl*")))
@@ -881,18 +894,98 @@ def validate_paths(
             yield _duplicate("document", obj, where, first)
         # pass 2: annotations, one at a time
         seen_ids = _SeenLater(index.io)
-        for k, mixed in with_annotations:
-            path = files[k]
-            for n, offset, line in _lines(path):
-                if mixed and _kind(line)[0] != "annotation":
-                    continue
-                counts["annotations"] += 1
-                yield from _annotation_problems(msgspec.json.decode(line), f"{path}:{n}", index, ont, strict_tokens,
-                                                seen_ids, loc=(k << _OFFSET_BITS) | offset, line=n)
+        state = (files, index, ont, strict_tokens)
+        pieces = [c for k, mixed in with_annotations
+                  for c in (_chunks(files[k], k, mixed) if jobs > 1 else [(k, mixed, 0, None, 1)])]
+        for problems, n_ann, table in _map_files(_check_annotation_chunk, pieces, state, jobs):
+            counts["annotations"] += n_ann
+            seen_ids.table.extend(table)
+            yield from problems
         for obj, where, first in seen_ids.duplicates():
             yield _duplicate("annotation", obj, where, first)
     finally:
         index.close()
+
+
+_STATE: tuple | None = None  # what forked workers inherit: (files, index, ontology, strict_tokens)
+
+
+_CHUNK_BYTES = 4 << 20  # a worker's unit of annotations: about 4 MB of lines
+
+
+def _chunks(path: Path, k: int, mixed: bool, size: int | None = None) -> Iterator[tuple]:
+    """(file number, mixed, byte start, byte end or None, number of the first line) pieces
+    of a file cut at line starts; gzip files stay whole (they cannot seek cheaply)."""
+    size = size or _CHUNK_BYTES
+    if path.suffix == ".gz":
+        yield k, mixed, 0, None, 1
+        return
+    start, line_no = 0, 1
+    with open(path, "rb") as f:
+        while True:
+            f.seek(start + size)
+            f.readline()  # to the next line start
+            end = f.tell()
+            if end <= start + size:  # end of file
+                yield k, mixed, start, None, line_no
+                return
+            f.seek(start)
+            line_no_next = line_no + f.read(end - start).count(b"\n")
+            yield k, mixed, start, end, line_no
+            start, line_no = end, line_no_next
+
+
+def _lines_range(path: Path, start: int, end: int | None, first: int) -> Iterator[tuple[int, int, bytes]]:
+    if start == 0 and end is None:
+        yield from _lines(path)
+        return
+    with open(path, "rb") as f:
+        f.seek(start)
+        offset, n = start, first
+        for line in f:
+            if end is not None and offset >= end:
+                return
+            if line.strip():
+                yield n, offset, line
+            offset += len(line)
+            n += 1
+
+
+def _check_annotation_chunk(item: tuple) -> tuple[list[Problem], int, "_HashTable"]:
+    """Problems of the annotations of one piece of a file, their count and their ids' hash table."""
+    files, index, ont, strict_tokens = _STATE
+    k, mixed, start, end, first = item
+    path = files[k]
+    seen = _SeenLater(index.io)
+    out: list[Problem] = []
+    count = 0
+    for n, offset, line in _lines_range(path, start, end, first):
+        if mixed and _kind(line)[0] != "annotation":
+            continue
+        count += 1
+        out.extend(_annotation_problems(msgspec.json.decode(line), f"{path}:{n}", index, ont, strict_tokens,
+                                        seen, loc=(k << _OFFSET_BITS) | offset, line=n))
+    return out, count, seen.table
+
+
+def _map_files(fn, items: list, state: tuple, jobs: int) -> Iterator:
+    """``fn`` over ``items`` in order: here, or in ``jobs`` forked processes. Problems
+    come back per piece, so a piece's problems are held at once (a few MB of lines)."""
+    global _STATE
+    _STATE = state
+    try:
+        if jobs <= 1 or len(items) < 2:
+            yield from map(fn, items)
+            return
+        import multiprocessing as mp
+
+        index = state[1]
+        index.table._sort()  # once, before the fork, not in every worker
+        index.close()  # workers open their own handles: a shared descriptor shares its offset
+        with mp.get_context("fork").Pool(min(jobs, len(items))) as pool:
+            yield from pool.imap(fn, items)
+    finally:
+        _STATE = None
 
 
 def _index_lookup(index: _Index, path: Path, k: int, offset: int, line: bytes, rid: str) -> None:

@@ -217,6 +217,36 @@ def test_duplicates_in_gzip_and_hash_collisions(tmp_path, monkeypatch):
     ]
 
 
+def test_jobs_give_the_same_problems_in_the_same_order(tmp_path, monkeypatch):
+    """Forked workers over pieces of files: same problems, same order, same line numbers."""
+    import corpus.validate as v
+
+    monkeypatch.setattr(v, "_CHUNK_BYTES", 700)  # a few lines a piece
+    docs = [document_from_text(TEXT.replace("الموصل", c), doc_id=f"d{i}") for i, c in enumerate(["الموصل", "الرقة", "بغداد"])]
+    (tmp_path / "docs.jsonl").write_bytes(b"".join(encode(d) + b"\n" for d in docs))
+    lines = []
+    for i in range(40):
+        d = docs[i % 3]
+        a = _ann(d, [("GPE", d.text[d.text.index("في ") + 3:d.text.index(".")])], aid=f"a{i % 37}", annotator=f"u{i}")
+        if i % 5 == 0:
+            a = msgspec.structs.replace(a, entities=[msgspec.structs.replace(a.entities[0], type="CITY")])
+        lines.append(encode_annotation(a) + b"\n" + (b"\n" if i % 7 == 0 else b""))
+    (tmp_path / "ann.jsonl").write_bytes(b"".join(lines))
+    (tmp_path / "more.jsonl").write_bytes(b"".join(lines[:5]))
+    serial = [str(p) for p in validate_paths([tmp_path / "ann.jsonl", tmp_path / "more.jsonl"], documents=[tmp_path])]
+    assert len(list(v._chunks(tmp_path / "ann.jsonl", 0, False))) > 5
+    stats = {}
+    parallel = [str(p) for p in validate_paths([tmp_path / "ann.jsonl", tmp_path / "more.jsonl"], documents=[tmp_path],
+                                              jobs=2, stats=stats)]
+    assert parallel == serial
+    assert stats["annotations"] == 45
+    codes = [line.split(": ")[1] for line in serial]
+    assert codes.count("error unknown-entity-type") == 9 and codes.count("error duplicate-annotation") == 8
+    assert serial[0].startswith(f"{tmp_path / 'ann.jsonl'}:1: error unknown-entity-type")
+    # a{35} is line 36 plus the 5 blank lines after a0, a7, a14, a21, a28
+    assert f"{tmp_path / 'ann.jsonl'}:41: error unknown-entity-type" in [line.split(": document")[0] for line in serial]
+
+
 def test_unreadable_lookup_document_is_reported(tmp_path):
     """Lookup documents are only probed for their id when indexed; one that does not decode
     when read back names the file and byte offset."""

@@ -45,9 +45,11 @@ def _ontology_path(cfg, ontology):
               help="With --reanchor: the documents the annotations were made on.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="With --reanchor: folder for the re-anchored annotation files (inputs are never rewritten).")
+@click.option("--jobs", "-j", default=1, show_default=True,
+              help="Worker processes checking annotations (pieces of about 4 MB each); same output.")
 @click.option("--quiet", "-q", is_flag=True, help="No summary line on stderr.")
 @handle_errors
-def validate_cmd(paths, document_paths, ontology, strict_tokens, fmt, reanchor, previous_documents, out_dir, quiet):
+def validate_cmd(paths, document_paths, ontology, strict_tokens, fmt, reanchor, previous_documents, out_dir, jobs, quiet):
     """Check Document and Annotation JSONL files (or folders of them) against schema/ and
     the ontology, and report every problem.
 
@@ -60,7 +62,7 @@ def validate_cmd(paths, document_paths, ontology, strict_tokens, fmt, reanchor, 
     \b
     Examples:
       corpus validate
-      corpus validate annotations/annotators --documents build/documents --format json
+      corpus validate annotations/annotators --documents build/documents --format json --jobs 2
       corpus validate annotations/annotators --reanchor --previous-documents old/documents --out build/reanchored
     """
     from ..errors import InputError
@@ -83,7 +85,7 @@ def validate_cmd(paths, document_paths, ontology, strict_tokens, fmt, reanchor, 
             raise click.UsageError("--previous-documents and --out go with --reanchor")
         stats = {}
         problems = validate_paths(paths, documents=lookup, ontology=_ontology_path(cfg, ontology),
-                                  strict_tokens=strict_tokens, stats=stats)
+                                  strict_tokens=strict_tokens, stats=stats, jobs=jobs)
 
     import msgspec
 
