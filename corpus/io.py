@@ -13,7 +13,11 @@ import msgspec
 from .errors import InputError
 from .records import encode
 
-__all__ = ["atomic_write", "ShardWriter", "iter_jsonl", "jsonl_files", "write_jsonl"]
+__all__ = ["atomic_write", "ShardWriter", "iter_jsonl", "jsonl_files", "write_jsonl", "SIDECARS"]
+
+#: reports that ingest, import and adjudicate write beside their records; never records themselves
+SIDECARS = frozenset({"rejects.jsonl", "duplicates.jsonl", "repairs.jsonl", "warnings.jsonl", "conflicts.jsonl",
+                      "disagreements.jsonl"})
 
 T = TypeVar("T")
 
@@ -104,11 +108,13 @@ def write_jsonl(path: str | Path, records: Iterable[msgspec.Struct]) -> int:
 
 
 def jsonl_files(paths: Iterable[str | Path], pattern: str = "*.jsonl") -> Iterator[Path]:
-    """Files named directly, and the matching files under folders, in sorted order."""
+    """Files named directly, and the matching record files under folders (not hidden
+    files, not SIDECARS reports), in sorted order."""
     for p in paths:
         p = Path(p)
         if p.is_dir():
-            yield from sorted(x for x in p.rglob(pattern) if x.is_file() and not x.name.startswith("."))
+            yield from sorted(x for x in p.rglob(pattern)
+                              if x.is_file() and not x.name.startswith(".") and x.name not in SIDECARS)
         elif p.exists():
             yield p
         else:

@@ -24,7 +24,8 @@ COMMANDS = list(_commands(main))
 
 def test_the_pipeline_is_all_there():
     names = {" ".join(path) for path, _ in COMMANDS}
-    assert {"ingest", "migrate"} <= names
+    assert {"ingest", "migrate", "studio up", "studio down", "studio status", "push", "pull", "validate", "agree",
+            "adjudicate", "release", "verify", "publish", "import"} <= names
 
 
 @pytest.mark.parametrize("path", [p for p, _ in COMMANDS], ids=[" ".join(p) for p, _ in COMMANDS])

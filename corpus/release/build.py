@@ -43,14 +43,8 @@ __all__ = ["build_release", "ReleaseResult", "ReleaseFacts", "parse_version", "r
 GOLD_STATUSES = ("gold", "imported")
 FIGURE = "label_distribution.png"
 _BATCH_ROWS = 2000
-#: reports that ingest, import and adjudicate write beside their records; never records themselves
-_SIDECARS = frozenset({"rejects.jsonl", "duplicates.jsonl", "repairs.jsonl", "warnings.jsonl", "conflicts.jsonl",
-                       "disagreements.jsonl"})
-
-
 def record_files(folder: Path) -> list[Path]:
-    return [p for p in jsonl_files([folder], "*.jsonl*") if p.name not in _SIDECARS
-            and p.name.endswith((".jsonl", ".jsonl.gz"))]
+    return [p for p in jsonl_files([folder], "*.jsonl*") if p.name.endswith((".jsonl", ".jsonl.gz"))]
 _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?$")
 
 
