@@ -211,7 +211,7 @@ def server_env(settings: Settings, creds: Credentials | None = None) -> dict[str
         password = os.environ.get("CORPUS_STUDIO_PG_PASSWORD")
         if password is None:
             raise StudioError("[studio] database = \"postgresql\" needs the password in $CORPUS_STUDIO_PG_PASSWORD")
-        env.update({"DJANGO_DB": "default", "POSTGRE_NAME": str(pg.get("name", "labelstudio")),
+        env.update({"DJANGO_DB": "postgresql", "POSTGRE_NAME": str(pg.get("name", "labelstudio")),
                     "POSTGRE_USER": str(pg.get("user", "labelstudio")), "POSTGRE_PASSWORD": password,
                     "POSTGRE_HOST": str(pg.get("host", "127.0.0.1")), "POSTGRE_PORT": str(pg.get("port", 5432))})
     elif settings.database != "sqlite":
