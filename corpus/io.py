@@ -22,6 +22,16 @@ SIDECARS = frozenset({"rejects.jsonl", "duplicates.jsonl", "repairs.jsonl", "war
 T = TypeVar("T")
 
 
+def _file_mode() -> int:
+    # mkstemp makes 0600 files; published files get the usual mode under the umask
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_MODE = _file_mode()
+
+
 def atomic_write(path: str | Path, data: bytes | str) -> None:
     """Write a file so that readers see either the old content or the new, never a part."""
     path = Path(path)
@@ -30,6 +40,7 @@ def atomic_write(path: str | Path, data: bytes | str) -> None:
         data = data.encode("utf-8")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, _MODE)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -69,6 +80,7 @@ class ShardWriter:
         """Write one already encoded record (without its newline)."""
         if self._file is None:
             fd, self._tmp = tempfile.mkstemp(prefix=f".{self.prefix}.", suffix=".tmp", dir=self.out_dir)
+            os.fchmod(fd, _MODE)
             self._file = os.fdopen(fd, "wb")
         self._file.write(line)
         self._file.write(b"\n")

@@ -41,3 +41,20 @@ def test_a_failed_writer_leaves_no_shard(tmp_path):
             w.write(document_from_text("نص.", doc_id="x"))
             raise RuntimeError
     assert list(tmp_path.iterdir()) == []
+
+
+def test_written_files_get_the_usual_mode_not_mkstemps_0600(tmp_path):
+    import os
+
+    mask = os.umask(0o022)
+    try:
+        atomic_write(tmp_path / "a.json", "{}")
+        with ShardWriter(tmp_path, "documents") as w:
+            w.write(document_from_text("نص.", doc_id="x"))
+    finally:
+        os.umask(mask)
+    import corpus.io as io_mod
+
+    expected = io_mod._MODE
+    assert (tmp_path / "a.json").stat().st_mode & 0o777 == expected
+    assert (tmp_path / "documents-00000.jsonl").stat().st_mode & 0o777 == expected
