@@ -3,12 +3,29 @@
 from __future__ import annotations
 
 import shlex
-import sys
 from pathlib import Path
 
 import click
 
 from . import handle_errors, main
+
+
+def _command_line(ctx: click.Context) -> str:
+    """``corpus bench`` with the options given on the command line, for the report."""
+    from click.core import ParameterSource
+
+    parts = ["corpus", "bench"]
+    for param in ctx.command.params:
+        if ctx.get_parameter_source(param.name) != ParameterSource.COMMANDLINE or param.name in ("quiet", "json_out"):
+            continue
+        value = ctx.params[param.name]
+        flag = param.opts[0]
+        if getattr(param, "is_flag", False):
+            if value:
+                parts.append(flag)
+        else:
+            parts += [flag, shlex.quote(str(value))]
+    return " ".join(parts)
 
 
 @main.command("bench")
@@ -24,6 +41,8 @@ from . import handle_errors, main
               help="Also run the stages at N/FACTOR to show peak memory flat in N (0: do not).")
 @click.option("--baseline-max", type=int, default=None,
               help="Run the jsonschema and datasets baselines on at most this many records (default: all).")
+@click.option("--stages-only", is_flag=True,
+              help="Only ingest (with --jobs), validate and release: no baselines (for very large N).")
 @click.option("--seed", default=20261125, show_default=True, help="Random seed of the synthetic corpus.")
 @click.option("--keep", is_flag=True, help="Keep the generated files under --work.")
 @click.option("--studio", is_flag=True, help="Benchmark Label Studio push/pull instead (starts its own server).")
@@ -32,7 +51,7 @@ from . import handle_errors, main
               help="Also write the raw results as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
 @handle_errors
-def bench_cmd(n, jobs, work, out, input_format, small_factor, baseline_max, seed, keep, studio, tasks, json_out, quiet):
+def bench_cmd(n, jobs, work, out, input_format, small_factor, baseline_max, stages_only, seed, keep, studio, tasks, json_out, quiet):
     """Benchmark ingest, validate and release on N synthetic Arabic news documents,
     beside pyarrow (the ceiling), datasets by hand and jsonschema; write BENCHMARKS.md.
 
@@ -42,7 +61,7 @@ def bench_cmd(n, jobs, work, out, input_format, small_factor, baseline_max, seed
     \b
     Examples:
       corpus bench                       # N = 20,000, a few minutes on 2 cores
-      corpus bench --n 1000000 --baseline-max 100000
+      corpus bench --n 1000000 --stages-only --small-factor 0 --input-format jsonl
       corpus bench --studio --tasks 20000
     """
     import json
@@ -50,13 +69,14 @@ def bench_cmd(n, jobs, work, out, input_format, small_factor, baseline_max, seed
     from ..bench import BenchOptions, render_section, run_bench, studio_bench, write_report
 
     log = (lambda m: None) if quiet else (lambda m: click.echo(m, err=True))
-    command = "corpus " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["bench"] else "corpus bench"
+    command = _command_line(click.get_current_context())
     if studio:
         result = studio_bench(tasks, Path(work) / "studio", log=log)
         key, body = "studio", result["markdown"].replace("{command}", command)
     else:
         opts = BenchOptions(n=n, jobs=jobs, work=work, seed=seed, input_format=input_format,
-                            small_factor=small_factor, baseline_max=baseline_max, keep=keep)
+                            small_factor=small_factor, baseline_max=baseline_max, stages_only=stages_only,
+                            keep=keep)
         result = run_bench(opts, log=log)
         key, body = f"pipeline-n{n}", render_section(result, command)
     write_report(out, key, body, result["machine"])
