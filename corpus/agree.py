@@ -27,12 +27,15 @@ on another text cannot be compared.
 
 Annotations are grouped by document in memory (agreement needs every annotator of a
 document at once); documents are streamed and only the tokens of multiply-annotated
-documents are kept.
+documents are kept. Kappa is computed from counted tag pairs (a contingency table, flat in
+the number of tokens); alpha needs the token-by-annotator table, kept as 2-byte codes and
+turned into the package's float matrix at the end.
 """
 
 from __future__ import annotations
 
 import math
+from array import array
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from itertools import combinations
@@ -126,13 +129,25 @@ def token_tags(tokens: Sequence[Sequence[int]], entities: Iterable, scheme: str 
 
 def cohen_kappa(a: Sequence, b: Sequence) -> float | None:
     """Cohen's kappa of two label sequences; None when chance agreement is 1 (one label only)."""
-    n = len(a)
-    if n != len(b):
-        raise ValueError(f"sequences of different lengths: {n} and {len(b)}")
+    if len(a) != len(b):
+        raise ValueError(f"sequences of different lengths: {len(a)} and {len(b)}")
+    return _kappa(Counter(zip(a, b)))
+
+
+def _kappa(table: Mapping[tuple, int]) -> float | None:
+    """Cohen's kappa from a contingency table {(label of A, label of B): count}."""
+    n = sum(table.values())
     if n == 0:
         return None
-    po = sum(x == y for x, y in zip(a, b)) / n
-    ca, cb = Counter(a), Counter(b)
+    ca: Counter = Counter()
+    cb: Counter = Counter()
+    agree = 0
+    for (x, y), c in table.items():
+        ca[x] += c
+        cb[y] += c
+        if x == y:
+            agree += c
+    po = agree / n
     pe = sum(ca[k] * cb.get(k, 0) for k in ca) / (n * n)
     return None if pe == 1 else (po - pe) / (1 - pe)
 
@@ -160,8 +175,8 @@ class PairAgreement:
     argument_by_role: dict[str, Counts] = field(default_factory=lambda: defaultdict(Counts))
     kappa: float | None = None
     kappa_by_type: dict[str, float | None] = field(default_factory=dict)
-    _tags_a: list[str] = field(default_factory=list, repr=False)
-    _tags_b: list[str] = field(default_factory=list, repr=False)
+    # token tag pairs counted, not listed: memory stays flat in the number of tokens
+    _table: Counter = field(default_factory=Counter, repr=False)
 
     def as_dict(self) -> dict:
         return {
@@ -343,7 +358,10 @@ def agreement(
     pairs: dict[tuple[str, str], PairAgreement] = {}
     annotators: set[str] = set()
     labels: set[str] = set()
-    units: list[dict[str, str]] = []  # per token: annotator -> tag (for alpha)
+    # for alpha: per annotator, a code per token (-1: did not label that document), 2 bytes each
+    codes: dict[str, int] = {}
+    columns: dict[str, array] = {}
+    n_units = 0
     n_docs = 0
     for doc_id in sorted(multi):
         known = tokens.get(doc_id)
@@ -363,43 +381,53 @@ def agreement(
             _compare(pair, anns[x], anns[y])
             if known:
                 pair.tokens += len(known[1])
-                pair._tags_a.extend(tags[x])
-                pair._tags_b.extend(tags[y])
+                pair._table.update(zip(tags[x], tags[y]))
         if known:
-            for i in range(len(known[1])):
-                units.append({who: t[i] for who, t in tags.items()})
+            for who in anns:
+                if who not in columns:
+                    columns[who] = array("h", [-1]) * n_units
+            for who, col in columns.items():
+                if who in tags:
+                    col.extend(codes.setdefault(t, len(codes)) for t in tags[who])
+                else:
+                    col.extend(array("h", [-1]) * len(known[1]))
+            n_units += len(known[1])
 
     label_list = sorted(labels)
     for pair in pairs.values():
         if pair.tokens:
-            pair.kappa = cohen_kappa(pair._tags_a, pair._tags_b)
-            ta = [_type_of(t) for t in pair._tags_a]
-            tb = [_type_of(t) for t in pair._tags_b]
-            pair.kappa_by_type = {lab: cohen_kappa([x == lab for x in ta], [y == lab for y in tb]) for lab in label_list}
-        pair._tags_a, pair._tags_b = [], []
+            pair.kappa = _kappa(pair._table)
+            pair.kappa_by_type = {}
+            for lab in label_list:
+                binary: Counter = Counter()
+                for (x, y), c in pair._table.items():
+                    binary[(_type_of(x) == lab, _type_of(y) == lab)] += c
+                pair.kappa_by_type[lab] = _kappa(binary)
+        pair._table = Counter()
     people = sorted(annotators)
-    alpha = _alpha(units, people, lambda tag: tag)
-    alpha_by_type = {lab: _alpha(units, people, lambda tag, lab=lab: _type_of(tag) == lab) for lab in label_list}
+    tag_of = {c: t for t, c in codes.items()}
+    alpha = _alpha(columns, people, {c: c for c in tag_of})
+    alpha_by_type = {lab: _alpha(columns, people, {c: int(_type_of(t) == lab) for c, t in tag_of.items()})
+                     for lab in label_list}
     return AgreementReport(
         documents=n_docs, annotators=people, pairs=[pairs[k] for k in sorted(pairs)], labels=label_list,
-        alpha=alpha, alpha_by_type=alpha_by_type, tokens=len(units), scheme=scheme, skipped=skipped,
+        alpha=alpha, alpha_by_type=alpha_by_type, tokens=n_units, scheme=scheme, skipped=skipped,
     )
 
 
-def _alpha(units: list[dict[str, str]], people: list[str], value) -> float | None:
-    """Nominal Krippendorff's alpha with the ``krippendorff`` package; None when undefined."""
-    if not units or len(people) < 2:
+def _alpha(columns: dict[str, array], people: list[str], value_of: dict[int, int]) -> float | None:
+    """Nominal Krippendorff's alpha with the ``krippendorff`` package; None when undefined.
+    ``value_of`` maps tag codes to the values compared (the tag, or in/out of one label)."""
+    if len(people) < 2 or not columns or not len(columns[people[0]]):
         return None
-    import numpy as np
     import krippendorff
+    import numpy as np
 
-    codes: dict = {}
-    data = np.full((len(people), len(units)), np.nan)
-    row = {p: i for i, p in enumerate(people)}
-    for j, unit in enumerate(units):
-        for who, tag in unit.items():
-            data[row[who], j] = codes.setdefault(value(tag), len(codes))
-    if len(codes) < 2:
+    lut = np.full(max(value_of, default=0) + 2, np.nan)  # code -1 (missing) indexes the last cell
+    for c, v in value_of.items():
+        lut[c] = v
+    data = np.vstack([lut[np.frombuffer(columns[p], dtype=np.int16)] for p in people])
+    if len(np.unique(data[~np.isnan(data)])) < 2:
         return None  # every annotator gave every token the same value: alpha is undefined
     return float(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal"))
 
