@@ -258,3 +258,32 @@ def test_cli(doc, tmp_path):
     assert json.loads(j.stdout)["cohen_kappa_mean"] == round(5 / 14, 6)
     h = CliRunner().invoke(main, ["agree", "--help"])
     assert h.exit_code == 0 and "Example" in h.output
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_alpha_matches_the_krippendorff_package_on_random_tables(seed):
+    """The distinct-profile computation equals the package (which holds every unit)."""
+    from array import array
+
+    import krippendorff
+    import numpy as np
+
+    from corpus.agree import _alpha
+
+    rng = np.random.default_rng(seed)
+    people = ["a", "b", "c", "d"][: 2 + seed % 3]
+    n_units, n_values = 300, 3 + seed
+    codes = rng.integers(0, n_values, size=(len(people), n_units))
+    agree_with_first = rng.random((len(people), n_units)) < 0.6  # make it better than chance
+    codes = np.where(agree_with_first, codes[0], codes)
+    codes[rng.random(codes.shape) < 0.15] = -1  # missing
+    columns = {p: array("h", codes[i].astype(np.int16).tobytes()) for i, p in enumerate(people)}
+    ours = _alpha(columns, people, {c: c for c in range(n_values)})
+    ref = krippendorff.alpha(reliability_data=np.where(codes < 0, np.nan, codes).astype(float),
+                             level_of_measurement="nominal")
+    assert ours == pytest.approx(ref, abs=1e-12)
+    # and binary (one label against the rest)
+    ours1 = _alpha(columns, people, {c: int(c == 1) for c in range(n_values)})
+    ref1 = krippendorff.alpha(reliability_data=np.where(codes < 0, np.nan, codes == 1).astype(float),
+                              level_of_measurement="nominal")
+    assert ours1 == pytest.approx(ref1, abs=1e-12)
