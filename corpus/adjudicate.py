@@ -28,7 +28,10 @@ only their text_sha256 is kept. Output order and ids are deterministic.
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping, Sequence
@@ -36,7 +39,7 @@ from typing import Callable, Iterable, Iterator, Mapping, Sequence
 import msgspec
 
 from .errors import InputError
-from .io import ShardWriter, atomic_write
+from .io import ShardWriter
 from .records import Annotation, Argument, Document, Entity, Event, Origin, Provenance, Trigger, text_sha256
 from .validate import encode_annotation
 
@@ -349,9 +352,6 @@ class _GoldWriter(ShardWriter):
     ``entities``/``events``, which the schema requires)."""
 
     def write(self, record: Annotation) -> None:  # type: ignore[override]
-        import os
-        import tempfile
-
         if self._file is None:
             fd, self._tmp = tempfile.mkstemp(prefix=f".{self.prefix}.", suffix=".tmp", dir=self.out_dir)
             self._file = os.fdopen(fd, "wb")
@@ -362,51 +362,75 @@ class _GoldWriter(ShardWriter):
             self._seal()
 
 
-def disagreements_markdown(results: Sequence[DocumentResult], policy: str) -> str:
-    lines = [f"# Disagreements ({policy})", "",
-             "Every item not marked by all annotators of its document, and what the policy made of it.", ""]
-    any_ = False
-    for r in results:
-        if not r.disagreements:
-            continue
-        any_ = True
-        lines += [f"## {r.document_id}", "", "| kind | span | text | label | said by | not by | resolution |",
-                  "|---|---|---|---|---|---|---|"]
-        for d in r.disagreements:
-            span = "" if d.start is None else f"[{d.start}, {d.end})"
-            text = d.text.replace("|", "\\|")
-            label = d.label.replace("|", "\\|")
-            lines.append(f"| {d.kind} | {span} | {text} | {label} | {', '.join(d.said_by)} | {', '.join(d.not_by)} | {d.resolution} |")
-        lines.append("")
-    if not any_:
-        lines += ["No disagreements.", ""]
-    return "\n".join(lines)
+def _markdown_section(r: DocumentResult) -> str:
+    lines = [f"## {r.document_id}", "", "| kind | span | text | label | said by | not by | resolution |",
+             "|---|---|---|---|---|---|---|"]
+    for d in r.disagreements:
+        span = "" if d.start is None else f"[{d.start}, {d.end})"
+        text = d.text.replace("|", "\\|").replace("\n", " ")
+        label = d.label.replace("|", "\\|").replace("\n", " ")
+        lines.append(f"| {d.kind} | {span} | {text} | {label} | {', '.join(d.said_by)} | {', '.join(d.not_by)} | {d.resolution} |")
+    return "\n".join(lines) + "\n\n"
+
+
+def _markdown_head(policy: str) -> str:
+    return (f"# Disagreements ({policy})\n\n"
+            "Every item not marked by all annotators of its document, and what the policy made of it.\n\n")
+
+
+def disagreements_markdown(results: Iterable[DocumentResult], policy: str) -> str:
+    """The adjudicator's list as Markdown: one table per document with disagreements."""
+    sections = [_markdown_section(r) for r in results if r.disagreements]
+    return _markdown_head(policy) + ("".join(sections) if sections else "No disagreements.\n")
+
+
+@contextmanager
+def _atomic_stream(path: Path):
+    """A file written as it streams, renamed into place only when complete."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    f = os.fdopen(fd, "wb")
+    try:
+        yield f
+        f.flush()
+        os.fsync(f.fileno())
+        f.close()
+        os.replace(tmp, path)
+    except BaseException:
+        f.close()
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def write_outputs(results: Iterable[DocumentResult], gold_dir: str | Path, reports_dir: str | Path, *,
                   policy: str, shard_size: int = 10_000) -> AdjudicationSummary:
     """Write gold shards (``gold-00000.jsonl``…) to ``gold_dir``, and ``conflicts.jsonl``,
-    ``disagreements.md`` and ``disagreements.json`` to ``reports_dir``; all atomically."""
+    ``disagreements.md`` and ``disagreements.json`` to ``reports_dir``; every file is
+    written as the results stream and renamed into place when complete."""
     summary = AdjudicationSummary()
     reports_dir = Path(reports_dir)
-    conflicts: list[bytes] = []
-    listed: list[DocumentResult] = []  # only documents with disagreements are kept for the report
-    with _GoldWriter(gold_dir, "gold", shard_size) as w:
+    names = ("conflicts.jsonl", "disagreements.md", "disagreements.json")
+    with _GoldWriter(gold_dir, "gold", shard_size) as w, _atomic_stream(reports_dir / names[0]) as conflicts, \
+            _atomic_stream(reports_dir / names[1]) as md, _atomic_stream(reports_dir / names[2]) as js:
+        md.write(_markdown_head(policy).encode("utf-8"))
+        listed = 0
         for r in results:
             summary.documents += 1
             if r.gold is not None:
                 w.write(r.gold)
                 summary.gold += 1
             if r.conflict is not None:
-                conflicts.append(encode_annotation(r.conflict) + b"\n")
+                conflicts.write(encode_annotation(r.conflict) + b"\n")
                 summary.conflicts += 1
             if r.disagreements:
-                listed.append(DocumentResult(r.document_id, None, r.disagreements))
+                md.write(_markdown_section(r).encode("utf-8"))
+                for d in r.disagreements:
+                    js.write(b"[\n" if listed == 0 else b",\n")
+                    js.write(json.dumps(d.as_dict(), ensure_ascii=False).encode("utf-8"))
+                    listed += 1
                 summary.disagreements.update(d.resolution for d in r.disagreements)
-    summary.paths = list(w.paths)
-    atomic_write(reports_dir / "conflicts.jsonl", b"".join(conflicts))
-    atomic_write(reports_dir / "disagreements.md", disagreements_markdown(listed, policy))
-    atomic_write(reports_dir / "disagreements.json", json.dumps(
-        [d.as_dict() for r in listed for d in r.disagreements], ensure_ascii=False, indent=1) + "\n")
-    summary.paths += [reports_dir / "conflicts.jsonl", reports_dir / "disagreements.md", reports_dir / "disagreements.json"]
+        if not listed:
+            md.write(b"No disagreements.\n")
+        js.write(b"\n]\n" if listed else b"[]\n")
+    summary.paths = list(w.paths) + [reports_dir / n for n in names]
     return summary
