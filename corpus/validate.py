@@ -821,7 +821,7 @@ def _lines(path: Path) -> Iterator[tuple[int, int, bytes]]:
     with opener(path, "rb") as f:
         offset = 0
         for n, line in enumerate(f, 1):
-            if line.strip():
+            if line and not line.isspace():  # isspace stops at the first letter; strip would copy the line
                 yield n, offset, line
             offset += len(line)
 
@@ -949,7 +949,7 @@ def _lines_range(path: Path, start: int, end: int | None, first: int) -> Iterato
         for line in f:
             if end is not None and offset >= end:
                 return
-            if line.strip():
+            if line and not line.isspace():  # isspace stops at the first letter; strip would copy the line
                 yield n, offset, line
             offset += len(line)
             n += 1
