@@ -6,7 +6,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import CorpusError
+from .errors import CorpusError, InputError
 
 __all__ = ["Config", "load_config", "CONFIG_NAME"]
 
@@ -29,6 +29,33 @@ class Config:
 
     def get(self, section: str, key: str, default=None):
         return self.data.get(section, {}).get(key, default)
+
+    # the corpus folders every stage defaults to (one place for their default names)
+    @property
+    def documents_dir(self) -> Path:
+        return self.path("corpus", "documents", "build/documents")
+
+    @property
+    def annotations_dir(self) -> Path:
+        return self.path("corpus", "annotations", "annotations/annotators")
+
+    @property
+    def gold_dir(self) -> Path:
+        return self.path("corpus", "gold", "annotations/gold")
+
+    def annotation_inputs(self, given) -> tuple[Path, ...]:
+        """The annotation paths given, else the annotations folder, which must exist."""
+        if given:
+            return tuple(Path(p) for p in given)
+        if not self.annotations_dir.exists():
+            raise InputError(str(self.annotations_dir), "no annotations: give PATHS or add annotations to the folder named in corpus.toml")
+        return (self.annotations_dir,)
+
+    def document_inputs(self, given) -> tuple[Path, ...]:
+        """The document paths given, else the documents folder when it has been built."""
+        if given:
+            return tuple(Path(p) for p in given)
+        return (self.documents_dir,) if self.documents_dir.exists() else ()
 
 
 def load_config(start: str | Path | None = None) -> Config:

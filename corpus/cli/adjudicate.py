@@ -42,20 +42,13 @@ def adjudicate_cmd(paths, policy, document_paths, gold_dir, reports_dir, statuse
     """
     from ..adjudicate import adjudicate, write_outputs
     from ..config import load_config
-    from ..errors import InputError
     from ..io import iter_jsonl
     from ..records import decode_annotation, decode_document
 
     cfg = load_config()
-    if not paths:
-        default = cfg.path("corpus", "annotations", "annotations/annotators")
-        if not default.exists():
-            raise InputError(str(default), "no annotations: give PATHS or add annotations to the folder named in corpus.toml")
-        paths = (default,)
-    if not document_paths:
-        default_docs = cfg.path("corpus", "documents", "build/documents")
-        document_paths = (default_docs,) if default_docs.exists() else ()
-    gold_dir = gold_dir or cfg.path("corpus", "gold", "annotations/gold")
+    paths = cfg.annotation_inputs(paths)
+    document_paths = cfg.document_inputs(document_paths)
+    gold_dir = gold_dir or cfg.gold_dir
     reports_dir = reports_dir or cfg.root / "build" / "adjudication"
     if any(Path(p).resolve() == Path(gold_dir).resolve() for p in paths):
         raise click.UsageError(f"--out {gold_dir} is also an input: gold would be adjudicated with the annotations")

@@ -40,19 +40,12 @@ def agree_cmd(paths, document_paths, out_dir, fmt, scheme, statuses):
 
     from ..agree import agreement, render_table, write_report
     from ..config import load_config
-    from ..errors import InputError
     from ..io import iter_jsonl
     from ..records import decode_annotation, decode_document
 
     cfg = load_config()
-    if not paths:
-        default = cfg.path("corpus", "annotations", "annotations/annotators")
-        if not default.exists():
-            raise InputError(str(default), "no annotations: give PATHS or add annotations to the folder named in corpus.toml")
-        paths = (default,)
-    if not document_paths:
-        default_docs = cfg.path("corpus", "documents", "build/documents")
-        document_paths = (default_docs,) if default_docs.exists() else ()
+    paths = cfg.annotation_inputs(paths)
+    document_paths = cfg.document_inputs(document_paths)
     annotations = (a for a, _path, _line in iter_jsonl(paths, decode_annotation))
     documents = (d for d, _path, _line in iter_jsonl(document_paths, decode_document))
     report = agreement(annotations, documents, statuses=statuses, scheme=scheme)

@@ -15,9 +15,8 @@ def _corpus_defaults():
     from ..config import load_config
 
     cfg = load_config()
-    docs = cfg.path("corpus", "documents", "build/documents")
-    paths = [p for p in (docs, cfg.path("corpus", "annotations", "annotations/annotators"),
-                         cfg.path("corpus", "gold", "annotations/gold")) if p.exists()]
+    docs = cfg.documents_dir
+    paths = [p for p in (docs, cfg.annotations_dir, cfg.gold_dir) if p.exists()]
     return cfg, paths, (docs if docs.exists() else None)
 
 
