@@ -26,3 +26,68 @@ def shared_dir() -> Path:
 @pytest.fixture(scope="session")
 def seed_file() -> Path:
     return next((REPO / "seeds").glob("*.txt"))
+
+
+# --- one real Label Studio server for the whole test session ---------------------------
+# The migrations run once into a template data dir cached under ~/.cache/corpus/ (about
+# 25-50 s); each test session copies it and starts a server on a free port (about 3-5 s),
+# stopped at the end of the session. Every test folder (studio, importers, ...) asks for
+# the `studio` / `ls` fixtures and shares that one server. Label Studio itself comes from
+# `corpus studio install` (or $CORPUS_STUDIO_VENV).
+
+def _studio_template() -> Path:
+    """A migrated, user-less data dir, made once (with a lock: xdist workers share it)."""
+    import fcntl
+    import shutil
+    import subprocess
+
+    from corpus.studio import server
+
+    template = Path(os.environ.get("CORPUS_STUDIO_TEMPLATE", Path.home() / ".cache" / "corpus"
+                                   / f"label-studio-template-{server.LABEL_STUDIO_VERSION}"))
+    template.parent.mkdir(parents=True, exist_ok=True)
+    with open(template.parent / f".{template.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (template / "label_studio.sqlite3").exists():
+            venv = server.venv_path()
+            if not server.is_installed(venv):
+                pytest.fail(f"Label Studio {server.LABEL_STUDIO_VERSION} is not installed in {venv}: "
+                            f"run `corpus studio install` first (or set CORPUS_STUDIO_VENV)")
+            tmp = template.with_name(template.name + ".tmp")
+            shutil.rmtree(tmp, ignore_errors=True)
+            r = subprocess.run([str(venv / "bin" / "label-studio"), "init", "--quiet", "--data-dir", str(tmp)],
+                               env=server.server_env(server.Settings(data_dir=tmp)), capture_output=True, text=True)
+            if r.returncode:
+                pytest.fail(f"label-studio init failed:\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}")
+            os.replace(tmp, template)
+    return template
+
+
+@pytest.fixture(scope="session")
+def studio(tmp_path_factory):
+    """Settings (corpus.studio.server.Settings) of a running server with a fresh copy of
+    the template data dir; projects are per test (each test uses its own title)."""
+    import shutil
+    import socket
+
+    from corpus.studio import server
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data_dir = tmp_path_factory.mktemp("studio") / "labelstudio"
+    shutil.copytree(_studio_template(), data_dir)
+    settings = server.Settings(data_dir=data_dir, port=port, project="corpus tests")
+    server.start(settings)
+    try:
+        yield settings
+    finally:
+        server.stop(settings)
+
+
+@pytest.fixture(scope="session")
+def ls(studio):
+    """A label-studio-sdk client of the session server, as its admin."""
+    from corpus.studio import server
+
+    return server.client(studio)

@@ -1,4 +1,4 @@
-"""``corpus studio up|down|status|install|config|guidelines``, ``corpus push``, ``corpus pull``."""
+"""``corpus studio up|down|status|install|config|guidelines|invite|annotators``, ``corpus push``, ``corpus pull``."""
 
 from __future__ import annotations
 
@@ -107,40 +107,200 @@ def down_cmd(data_dir, port):
     click.echo("stopped" if stop(settings) else f"no server of {settings.data_dir} was running")
 
 
+def _fmt_seconds(x) -> str:
+    if x is None:
+        return "-"
+    x = float(x)
+    if x < 60:
+        return f"{x:.0f} s"
+    if x < 3600:
+        return f"{x / 60:.1f} min"
+    return f"{x / 3600:.1f} h"
+
+
+def _fmt(x) -> str:
+    return "-" if x is None else f"{x:.3f}"
+
+
+def _document_paths(documents):
+    from ..config import load_config
+
+    if documents:
+        return list(documents)
+    default = load_config().path("corpus", "documents", "build/documents")
+    return [default] if default.exists() else []
+
+
 @studio.command("status")
 @_server_options
 @click.option("--project", default=None, help="Project title (default: corpus.toml [studio] project).")
-@click.option("--annotators", is_flag=True, help="Also the progress of each annotator (exports the project).")
+@click.option("--ontology", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Ontology JSON (default: corpus.toml [corpus] ontology).")
+@click.option("--documents", "documents", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="Document JSONL files/folders whose tokens give kappa and alpha (default: corpus.toml "
+                   "[corpus] documents, when it exists).")
+@click.option("--counts-only", is_flag=True,
+              help="Only the server's counters (no export: fast on very large projects).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--annotators", is_flag=True, hidden=True, help="Kept for old scripts: annotators are always shown.")
 @handle_errors
-def status_cmd(data_dir, port, project, annotators):
-    """Print the URL, the server version, the project and its task and annotation counts.
+def status_cmd(data_dir, port, project, ontology, documents, counts_only, fmt, annotators):
+    """Progress of the annotation project: tasks total, labeled, skipped, in progress;
+    per annotator submitted, skipped, drafts and lead time; the agreement so far
+    (`corpus agree` on the tasks two or more annotators submitted).
+
+    "labeled" is the server's own count of complete tasks (as many annotators as the
+    task's overlap); "partly labeled" tasks wait for more annotators; "skipped" tasks
+    have only skips. Open-source Label Studio has no review stage: "in review" says so.
 
     \b
     Example:
-      corpus studio status --annotators
+      corpus studio status
+      corpus studio status --format json --documents build/documents
     """
+    import json
+
+    from ..io import iter_jsonl
+    from ..records import decode_document
     from ..studio.server import status
+    from ..studio.team import REVIEW_NOTE, team_status
 
     settings = _settings(data_dir, port)
-    st = status(settings, project, annotators=annotators)
+    st = status(settings, project)
     if not st["running"]:
         click.echo(f"{st['url']}: not running (start it with: corpus studio up)")
         raise SystemExit(1)
+    team = None
+    if st.get("project_id") is not None and not counts_only:
+        docs = (d for d, _, _ in iter_jsonl(_document_paths(documents), decode_document))
+        team = team_status(settings, _ontology(ontology), project_title=project, documents=docs)
+    if fmt == "json":
+        st = dict(st)
+        if team is not None:
+            st["team"] = team.as_dict()
+        click.echo(json.dumps(st, ensure_ascii=False, indent=2, sort_keys=True))
+        return
     click.echo(f"url:         {st['url']}")
     click.echo(f"version:     label-studio {st['version']}")
     if st.get("project_id") is None:
         click.echo(f"project:     {st['project']!r} does not exist yet (corpus push creates it)")
         return
     click.echo(f"project:     {st['project']} (id {st['project_id']})")
-    click.echo(f"tasks:       {st['tasks']} ({st['tasks_annotated']} with annotations)")
-    click.echo(f"annotations: {st['annotations']} submitted, {st['skipped']} skipped/cancelled, "
+    share = st.get("overlap_share")
+    if st["overlap"] and st["overlap"] > 1 and share is not None and share < 100:
+        click.echo(f"overlap:     {st['overlap']} annotators on {share}% of the tasks, 1 on the others")
+    else:
+        click.echo(f"overlap:     {st['overlap']} annotator(s) per task")
+    if team is None:
+        click.echo(f"tasks:       {st['tasks']} total, {st['labeled']} labeled (complete), "
+                   f"{st['tasks_annotated']} started")
+        click.echo(f"annotations: {st['annotations']} submitted, {st['skipped']} skipped, "
+                   f"{st['predictions']} predictions")
+        return
+    click.echo(f"tasks:       {team.tasks} total: {team.labeled} labeled (complete), {team.partly} partly labeled, "
+               f"{team.skipped_tasks} skipped, {team.drafts} in progress (drafts), {team.untouched} not started; "
+               f"{team.multi_annotated} with 2+ annotators")
+    click.echo(f"in review:   n/a ({REVIEW_NOTE})")
+    click.echo(f"annotations: {team.submitted_annotations} submitted, {team.skipped_annotations} skipped, "
                f"{st['predictions']} predictions")
-    click.echo(f"overlap:     {st['overlap']} annotator(s) per task")
-    if annotators:
-        click.echo(f"complete:    {st['tasks_complete']} of {st['tasks']} tasks have {st['overlap']} submitted "
-                   f"annotation(s)")
-        for who, row in st["annotators"].items():
-            click.echo(f"  {who}: {row['submitted']} submitted, {row['skipped']} skipped")
+    if team.annotators:
+        click.echo("annotators:  submitted  skipped  drafts  lead time (total / mean)")
+        for who, row in team.annotators.items():
+            click.echo(f"  {who}: {row.submitted} submitted, {row.skipped} skipped, {row.drafts} drafts, "
+                       f"lead time {_fmt_seconds(row.lead_time if row.timed else None)} total / "
+                       f"{_fmt_seconds(row.mean_lead_time)} mean")
+    else:
+        click.echo("annotators:  nobody has labeled a task yet")
+    ag = team.agreement
+    if ag is None:
+        click.echo("agreement:   not measured yet (no document submitted by two annotators)")
+    else:
+        click.echo(f"agreement:   {ag['documents']} document(s), {len(ag['annotators'])} annotators: "
+                   f"entity F1 exact {_fmt(ag['entity_f1_exact'])}, overlap {_fmt(ag['entity_f1_overlap'])}; "
+                   f"kappa {_fmt(ag['cohen_kappa_mean'])}; alpha {_fmt(ag['krippendorff_alpha'])}; "
+                   f"trigger F1 {_fmt(ag['trigger_f1'])}; argument F1 {_fmt(ag['argument_f1'])}")
+        for pair in ag["pairs"]:
+            click.echo(f"  {pair['a']} ~ {pair['b']}: {pair['documents']} document(s), entity F1 exact "
+                       f"{_fmt(pair['entity_exact']['f1'])}, kappa {_fmt(pair['kappa'])}")
+    if team.rejects:
+        click.echo(f"rejects:     {team.rejects} annotation item(s) cannot be converted (see `corpus pull`)")
+
+
+@studio.group("annotators")
+def annotators_group() -> None:
+    """Annotator accounts on the local server.
+
+    Open-source Label Studio has no roles: every account is a full member of the
+    organization (it can open any task, change settings, delete tasks). The labeling
+    stream ("Label All Tasks") gives a task to at most its overlap of annotators; the
+    Data Manager and the API do not stop a third one.
+
+    \b
+    Example:
+      corpus studio annotators add amal@example.org omar@example.org
+      corpus studio annotators list
+    """
+
+
+@annotators_group.command("add")
+@click.argument("emails", nargs=-1, required=True)
+@_server_options
+@handle_errors
+def annotators_add_cmd(emails, data_dir, port):
+    """Make an account for each EMAIL with a generated password, shown once here.
+
+    The password is written to no file and no log: hand it to the annotator now (they
+    can change it under Account & Settings). The accounts join the organization, so they
+    see its projects. An e-mail that fails (bad address, account exists) is named on
+    stderr; the others are still made; the exit status is then 1.
+
+    \b
+    Example:
+      corpus studio annotators add amal@example.org omar@example.org
+    """
+    from ..studio.team import add_annotators
+
+    settings = _settings(data_dir, port)
+    report = add_annotators(settings, emails)
+    for email, why in report.failed:
+        click.echo(f"{email}: not added: {why}", err=True)
+    if report.created:
+        click.echo(f"log in at {settings.url}/user/login/ ; these passwords are shown once and stored nowhere:")
+        width = max(len(a.email) for a in report.created)
+        for a in report.created:
+            click.echo(f"  {a.email:<{width}}  {a.password}")
+    if report.failed:
+        raise SystemExit(1)
+
+
+@annotators_group.command("list")
+@_server_options
+@click.option("--project", default=None, help="Project title (default: corpus.toml [studio] project).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@handle_errors
+def annotators_list_cmd(data_dir, port, project, fmt):
+    """Every account with its work in the project: submitted, skipped, drafts, lead time.
+
+    \b
+    Example:
+      corpus studio annotators list
+    """
+    import json
+
+    from ..studio.team import list_annotators
+
+    rows, note = list_annotators(_settings(data_dir, port), project_title=project)
+    if fmt == "json":
+        click.echo(json.dumps({"project": note, "annotators": rows}, ensure_ascii=False, indent=2))
+        return
+    click.echo(note)
+    width = max([len(r["email"]) for r in rows] + [5])
+    click.echo(f"{'email':<{width}}  submitted  skipped  drafts  lead time total  mean")
+    for r in rows:
+        tag = " (admin)" if r.get("admin") else " (no longer a member)" if r.get("removed") else ""
+        click.echo(f"{r['email']:<{width}}  {r['submitted']:>9}  {r['skipped']:>7}  {r['drafts']:>6}  "
+                   f"{_fmt_seconds(r['lead_time_total'] if r['lead_time_mean'] is not None else None):>15}  "
+                   f"{_fmt_seconds(r['lead_time_mean'])}{tag}")
 
 
 @studio.command("invite")
@@ -230,11 +390,14 @@ def _progress(quiet: bool, label: str):
               help="Split longer documents at sentence ends (default: corpus.toml, 20000).")
 @click.option("--batch-size", type=int, default=None, help="Tasks per import call (default 200).")
 @click.option("--overlap", type=int, default=None,
-              help="Annotators per task (default: corpus.toml [studio] overlap, else unchanged).")
+              help="Annotators per task of the overlap share (default: corpus.toml [studio] overlap, else unchanged).")
+@click.option("--overlap-share", "overlap_share", type=click.IntRange(0, 100), default=None, metavar="PERCENT",
+              help="Percent of the tasks labeled by --overlap annotators, the others by one (default: corpus.toml "
+                   "[studio] overlap_share, else 100).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
 @handle_errors
 def push_cmd(documents, data_dir, port, project, ontology, predictions, conflicts, gazetteer, max_task_chars,
-             batch_size, overlap, quiet):
+             batch_size, overlap, overlap_share, quiet):
     """Create or update the project and import the documents as tasks.
 
     Idempotent and resumable: only what the server does not hold yet is imported, and
@@ -245,6 +408,7 @@ def push_cmd(documents, data_dir, port, project, ontology, predictions, conflict
     \b
     Example:
       corpus push build/documents --gazetteer names.tsv --predictions release-1.0/annotations.jsonl
+      corpus push --overlap 2 --overlap-share 20   # 20% of the tasks by two annotators, for corpus agree
     """
     import dataclasses
 
@@ -263,7 +427,7 @@ def push_cmd(documents, data_dir, port, project, ontology, predictions, conflict
     try:
         report = run_push(settings, _ontology(ontology), paths, project_title=project,
                           prediction_paths=[*predictions, *conflicts], gazetteer_path=gazetteer, overlap=overlap,
-                          progress=update)
+                          overlap_share=overlap_share, progress=update)
     finally:
         if bar:
             bar.stop()

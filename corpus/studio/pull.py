@@ -30,7 +30,7 @@ from ..ontology import Ontology
 from ..records import Annotation, Document, decode_annotation, encode, text_sha256
 from .convert import Reject, annotations_from_task, merge_parts
 
-__all__ = ["PullReport", "pull_tasks", "export_project", "read_export", "document_file"]
+__all__ = ["PullReport", "Converted", "convert_tasks", "pull_tasks", "export_project", "read_export", "document_file"]
 
 SNAPSHOT_THRESHOLD = 1000  # tasks; above this a synchronous export may time out
 
@@ -77,13 +77,15 @@ def read_export(path: str | Path) -> list[dict]:
     return data
 
 
-def export_project(ls, project: int, *, task_count: int | None = None, timeout: float = 1800) -> list[dict]:
-    """Every annotated task of the project as exported JSON; a snapshot export for large
-    projects (synchronous exports are reported to time out from about 1,200 tasks)."""
+def export_project(ls, project: int, *, task_count: int | None = None, timeout: float = 1800,
+                   all_tasks: bool = False) -> list[dict]:
+    """Every annotated task of the project (``all_tasks``: every task, with the drafts of
+    unfinished ones) as exported JSON; a snapshot export for large projects (synchronous
+    exports are reported to time out from about 1,200 tasks)."""
     if task_count is not None and task_count > SNAPSHOT_THRESHOLD:
         # only annotated tasks, like the synchronous export (skipped ones included)
         snap = ls.projects.exports.create(project, title=f"corpus pull {int(time.time())}",
-                                          task_filter_options={"only_with_annotations": True})
+                                          task_filter_options={"only_with_annotations": not all_tasks})
         deadline = time.monotonic() + timeout
         while ls.projects.exports.get(project, snap.id).status != "completed":
             if time.monotonic() > deadline:
@@ -91,7 +93,8 @@ def export_project(ls, project: int, *, task_count: int | None = None, timeout: 
             time.sleep(1.0)
         chunks = ls.projects.exports.download(project, snap.id, export_type="JSON")
     else:
-        chunks = ls.projects.exports.download_sync(project, export_type="JSON")
+        chunks = ls.projects.exports.download_sync(project, export_type="JSON",
+                                                   download_all_tasks=True if all_tasks else None)
     raw = b"".join(chunks)
     try:
         return json.loads(raw)
@@ -127,6 +130,90 @@ def _doc_text(doc_id: str, tasks: list[dict], documents: Mapping[str, Document] 
     return text, ""
 
 
+@dataclass
+class Converted:
+    """Exported tasks converted in memory: one record per document per annotator."""
+
+    project: int | None = None
+    tasks: int = 0
+    annotations: int = 0
+    records: dict[str, list[Annotation]] = field(default_factory=dict)  # doc id -> records by annotator
+    rejects: list[Reject] = field(default_factory=list)
+
+    def all_records(self) -> list[Annotation]:
+        return [r for doc_id in sorted(self.records) for r in self.records[doc_id]]
+
+
+def convert_tasks(
+    tasks: Iterable[dict],
+    ontology: Ontology,
+    *,
+    project: int | None = None,
+    users: Mapping[int, str] | None = None,
+    documents: Mapping[str, Document] | None = None,
+    source: str = "labelstudio",
+    path: str | None = None,
+    fetch_task: Callable[[int], dict] | None = None,
+    known_parts: Mapping[str, dict[int, int]] | None = None,
+) -> Converted:
+    """Exported tasks -> Annotation records, in memory (``corpus pull`` writes them;
+    ``corpus studio status`` measures the agreement so far on them)."""
+    out = Converted(project=project)
+    by_doc: dict[str, list[dict]] = {}
+    for task in tasks:
+        out.tasks += 1
+        data = task.get("data") or {}
+        if out.project is None and isinstance(task.get("project"), int):
+            out.project = task["project"]
+        doc_id = data.get("doc_id")
+        if not doc_id:
+            for a in task.get("annotations") or []:
+                out.rejects.append(Reject(reason="task has no data.doc_id: not made by corpus push "
+                                          "(import it with the importers instead)", task=task.get("id"),
+                                          annotation=a.get("id"), path=path))
+            continue
+        by_doc.setdefault(doc_id, []).append(task)
+    project = out.project
+
+    for doc_id in sorted(by_doc):
+        tasks_of = sorted(by_doc[doc_id], key=lambda t: t["data"].get("part", 0))
+        if not any(t.get("annotations") for t in tasks_of):
+            continue
+        text, why = _doc_text(doc_id, tasks_of, documents, fetch_task, known_parts)
+        if text is None:
+            for t in tasks_of:
+                for a in t.get("annotations") or []:
+                    out.rejects.append(Reject(reason=f"cannot bind to the text it was made on: {why}",
+                                              task=t.get("id"), annotation=a.get("id"), document_id=doc_id,
+                                              path=path))
+            continue
+        multi = len(tasks_of) > 1 or tasks_of[0]["data"].get("parts", 1) > 1
+        per_annotator: dict[str, list[Annotation]] = {}
+        for t in tasks_of:
+            out.annotations += len(t.get("annotations") or [])
+            anns, bad = annotations_from_task(t, text, ontology, source=source, project=project, users=users,
+                                              path=path)
+            out.rejects.extend(bad)
+            # one annotator with several annotations of one task: the latest one counts
+            latest: dict[str, Annotation] = {}
+            for ann in anns:
+                prev = latest.get(ann.annotator)
+                if prev is None or (ann.updated_at or "", ann.id) > (prev.updated_at or "", prev.id):
+                    if prev is not None:
+                        out.rejects.append(_superseded(prev, ann, t, doc_id, path))
+                    latest[ann.annotator] = ann
+                else:
+                    out.rejects.append(_superseded(ann, prev, t, doc_id, path))
+            for annotator, ann in latest.items():
+                per_annotator.setdefault(annotator, []).append(ann)
+        records = []
+        for annotator, parts in sorted(per_annotator.items()):
+            rid = f"ls-p{project if project is not None else 0}-{doc_id}-{annotator}" if multi else None
+            records.append(merge_parts(parts, record_id=rid) if multi else parts[0])
+        out.records[doc_id] = records
+    return out
+
+
 def pull_tasks(
     tasks: Iterable[dict],
     ontology: Ontology,
@@ -142,60 +229,13 @@ def pull_tasks(
     rejects_path: Path | None = None,
 ) -> PullReport:
     """Convert exported tasks and write one record per document per annotator."""
-    report = PullReport()
-    by_doc: dict[str, list[dict]] = {}
-    for task in tasks:
-        report.tasks += 1
-        data = task.get("data") or {}
-        if project is None and isinstance(task.get("project"), int):
-            project = task["project"]
-        doc_id = data.get("doc_id")
-        if not doc_id:
-            for a in task.get("annotations") or []:
-                report.rejects.append(Reject(reason="task has no data.doc_id: not made by corpus push "
-                                             "(import it with the importers instead)", task=task.get("id"),
-                                             annotation=a.get("id"), path=path))
-            continue
-        by_doc.setdefault(doc_id, []).append(task)
-
+    conv = convert_tasks(tasks, ontology, project=project, users=users, documents=documents, source=source,
+                         path=path, fetch_task=fetch_task, known_parts=known_parts)
+    report = PullReport(tasks=conv.tasks, annotations=conv.annotations, rejects=conv.rejects)
     out_dir.mkdir(parents=True, exist_ok=True)
-    for doc_id in sorted(by_doc):
-        tasks_of = sorted(by_doc[doc_id], key=lambda t: t["data"].get("part", 0))
-        if not any(t.get("annotations") for t in tasks_of):
-            continue
-        text, why = _doc_text(doc_id, tasks_of, documents, fetch_task, known_parts)
-        if text is None:
-            for t in tasks_of:
-                for a in t.get("annotations") or []:
-                    report.rejects.append(Reject(reason=f"cannot bind to the text it was made on: {why}",
-                                                 task=t.get("id"), annotation=a.get("id"), document_id=doc_id,
-                                                 path=path))
-            continue
-        multi = len(tasks_of) > 1 or tasks_of[0]["data"].get("parts", 1) > 1
-        per_annotator: dict[str, list[Annotation]] = {}
-        for t in tasks_of:
-            report.annotations += len(t.get("annotations") or [])
-            anns, bad = annotations_from_task(t, text, ontology, source=source, project=project, users=users,
-                                              path=path)
-            report.rejects.extend(bad)
-            # one annotator with several annotations of one task: the latest one counts
-            latest: dict[str, Annotation] = {}
-            for ann in anns:
-                prev = latest.get(ann.annotator)
-                if prev is None or (ann.updated_at or "", ann.id) > (prev.updated_at or "", prev.id):
-                    if prev is not None:
-                        report.rejects.append(_superseded(prev, ann, t, doc_id, path))
-                    latest[ann.annotator] = ann
-                else:
-                    report.rejects.append(_superseded(ann, prev, t, doc_id, path))
-            for annotator, ann in latest.items():
-                per_annotator.setdefault(annotator, []).append(ann)
-        records = []
-        for annotator, parts in sorted(per_annotator.items()):
-            rid = f"ls-p{project if project is not None else 0}-{doc_id}-{annotator}" if multi else None
-            records.append(merge_parts(parts, record_id=rid) if multi else parts[0])
+    for doc_id, records in conv.records.items():
         report.records += len(records)
-        _write_document(out_dir, doc_id, records, project, report)
+        _write_document(out_dir, doc_id, records, conv.project, report)
 
     if rejects_path is not None:
         body = b"".join(msgspec.json.encode(r) + b"\n" for r in report.rejects)

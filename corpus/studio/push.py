@@ -38,7 +38,7 @@ from .labelconfig import label_config
 
 __all__ = [
     "Part", "split_document", "PushReport", "push", "find_project", "ensure_project", "TaskMap",
-    "load_gazetteer", "gazetteer_annotation", "server_tasks",
+    "load_gazetteer", "gazetteer_annotation", "server_tasks", "overlap_settings",
 ]
 
 
@@ -159,27 +159,51 @@ def find_project(ls, title: str):
     return None
 
 
+def overlap_settings(overlap: int | None, share: int | None) -> dict:
+    """Label Studio project fields for ``overlap`` annotators on ``share`` percent of the
+    tasks (all tasks when ``share`` is None); {} when neither is set.
+
+    The server keeps the share itself: after each import (and each change of these two
+    fields) it picks ``round(tasks * share / 100)`` tasks for the overlap cohort
+    (``overlap`` = the maximum) and gives the others one annotator; tasks that already
+    have enough annotations are kept in the cohort first. The share is of *tasks*: a
+    document split into several tasks may have only some of its parts in the cohort.
+    """
+    if overlap is None:
+        if share is not None:
+            raise StudioError(f"an overlap share ({share}%) needs the number of annotators: give --overlap N "
+                              f"(or [studio] overlap in corpus.toml)")
+        return {}
+    if isinstance(overlap, bool) or not isinstance(overlap, int) or overlap < 1:
+        raise StudioError(f"overlap must be at least 1 annotator per task, got {overlap!r}")
+    share = 100 if share is None else share
+    if isinstance(share, bool) or not isinstance(share, int) or not 0 <= share <= 100:
+        raise StudioError(f"overlap share must be a whole percentage of the tasks from 0 to 100, got {share!r}")
+    if overlap == 1 and share < 100:
+        # the server would accept it and give every task one annotator: say so instead
+        raise StudioError(f"an overlap share of {share}% with 1 annotator per task gives no task a second "
+                          f"annotator: give --overlap 2 (or more)")
+    return {"maximum_annotations": overlap, "overlap_cohort_percentage": share}
+
+
 def ensure_project(ls, title: str, ontology: Ontology, *, instructions: str | None = None,
-                   overlap: int | None = None):
+                   overlap: int | None = None, overlap_share: int | None = None):
     """The project titled ``title``, created or brought up to date with the ontology's
-    labeling configuration, the guidelines and the overlap (annotators per task)."""
+    labeling configuration, the guidelines and the overlap (``overlap`` annotators on
+    ``overlap_share`` percent of the tasks, see :func:`overlap_settings`)."""
     xml = label_config(ontology)
     project = find_project(ls, title)
     kwargs = {"label_config": xml}
     if instructions is not None:
         kwargs.update(expert_instruction=instructions, show_instruction=True)
-    if overlap is not None:
-        if overlap < 1:
-            raise StudioError(f"overlap must be at least 1 annotator per task, got {overlap!r}")
-        # every task goes to `overlap` annotators (the cohort is all tasks)
-        kwargs.update(maximum_annotations=overlap, overlap_cohort_percentage=100)
+    team = overlap_settings(overlap, overlap_share)
+    kwargs.update(team)
     try:
         if project is None:
             return ls.projects.create(title=title, description=f"ontology {ontology.name} {ontology.version}",
                                       show_skip_button=True, enable_empty_annotation=True, **kwargs)
         if project.label_config != xml or (instructions is not None and project.expert_instruction != instructions) \
-                or (overlap is not None and (project.maximum_annotations != overlap
-                                             or project.overlap_cohort_percentage != 100)):
+                or any(getattr(project, k) != v for k, v in team.items()):
             return ls.projects.update(project.id, **kwargs)
     except Exception as exc:  # the SDK's ApiError carries the server's reason
         raise StudioError(f"Label Studio refused the project {title!r}: {_api_reason(exc)}") from None
@@ -342,6 +366,7 @@ def push(
     gazetteer_version: str = "gazetteer",
     instructions: str | None = None,
     overlap: int | None = None,
+    overlap_share: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> PushReport:
     """Create or update the project and import what the server does not hold yet.
@@ -349,7 +374,8 @@ def push(
     ``progress(done, total)`` is called after each batch (tasks). Predictions whose
     ``text_sha256`` is not the document's are skipped with a warning.
     """
-    project = ensure_project(ls, project_title, ontology, instructions=instructions, overlap=overlap)
+    project = ensure_project(ls, project_title, ontology, instructions=instructions, overlap=overlap,
+                             overlap_share=overlap_share)
     report = PushReport(project=project.id)
     tmap = TaskMap.load(data_dir, project.id)
     report.warnings += _reconcile(tmap, server_tasks(ls, project.id))
@@ -458,7 +484,7 @@ def iter_documents(paths: Iterable[Path]) -> Iterator[Document]:
 
 def run_push(settings, ontology: Ontology, doc_paths: list[Path], *, project_title: str | None = None,
              prediction_paths: Iterable[Path] = (), gazetteer_path: Path | None = None,
-             overlap: int | None = None,
+             overlap: int | None = None, overlap_share: int | None = None,
              progress: Callable[[int, int], None] | None = None) -> PushReport:
     """``corpus push``: documents from files or folders, predictions, gazetteer -> the server."""
     from ..io import iter_jsonl
@@ -482,4 +508,5 @@ def run_push(settings, ontology: Ontology, doc_paths: list[Path], *, project_tit
                 max_task_chars=settings.max_task_chars, batch_size=settings.batch_size, predictions=preds,
                 gazetteer=gaz, gazetteer_version=gaz_version or "gazetteer",
                 instructions=guidelines_html(load_guidelines(ontology)), overlap=overlap or settings.overlap,
+                overlap_share=overlap_share if overlap_share is not None else settings.overlap_share,
                 progress=progress)

@@ -62,7 +62,8 @@ class Settings:
     project: str = "corpus"
     max_task_chars: int = 20000
     batch_size: int = 200
-    overlap: int | None = None  # annotators per task (Label Studio's maximum_annotations)
+    overlap: int | None = None  # annotators per task of the overlap share (Label Studio's maximum_annotations)
+    overlap_share: int | None = None  # percent of tasks that get `overlap` annotators (overlap_cohort_percentage)
     admin_email: str = "admin@corpus.local"
     # "sqlite" (default) or "postgresql"; the password comes from $CORPUS_STUDIO_PG_PASSWORD
     database: str = "sqlite"
@@ -85,6 +86,7 @@ def settings_from_config(config: Config | None = None, **overrides) -> Settings:
         max_task_chars=int(s.get("max_task_chars", 20000)),
         batch_size=int(s.get("batch_size", 200)),
         overlap=int(s["overlap"]) if "overlap" in s else None,
+        overlap_share=int(s["overlap_share"]) if "overlap_share" in s else None,
         admin_email=str(s.get("admin_email", "admin@corpus.local")),
         database=str(s.get("database", "sqlite")),
         postgres=dict(s.get("postgres", {})),
@@ -384,29 +386,9 @@ def invite_url(settings: Settings) -> str:
     return settings.url + _http_json(f"{settings.url}/api/invite", creds.token)["invite_url"]
 
 
-def annotator_progress(tasks: list[dict], users: dict[int, str], overlap: int | None) -> dict:
-    """Per annotator: tasks submitted and skipped; per project: tasks with enough annotators."""
-    per: dict[str, dict[str, int]] = {}
-    done = 0
-    for task in tasks:
-        submitted = 0
-        for a in task.get("annotations") or []:
-            by = a.get("completed_by")
-            who = users.get(by, f"user-{by}") if isinstance(by, int) else str(by)
-            row = per.setdefault(who, {"submitted": 0, "skipped": 0})
-            if a.get("was_cancelled"):
-                row["skipped"] += 1
-            else:
-                row["submitted"] += 1
-                submitted += 1
-        if submitted >= (overlap or 1):
-            done += 1
-    return {"annotators": dict(sorted(per.items())), "tasks_complete": done}
-
-
-def status(settings: Settings, project_title: str | None = None, *, annotators: bool = False) -> dict:
-    """URL, server version, and the project's task and annotation counts (with
-    ``annotators``, the progress of each annotator, from an export of the project)."""
+def status(settings: Settings, project_title: str | None = None) -> dict:
+    """URL, server version, and the project's task and annotation counts (the server's
+    counters; :func:`corpus.studio.team.team_status` adds annotators and agreement)."""
     from .push import find_project
 
     state = running(settings)
@@ -426,10 +408,6 @@ def status(settings: Settings, project_title: str | None = None, *, annotators: 
         return out
     out.update(project_id=p.id, tasks=p.task_number, tasks_annotated=p.num_tasks_with_annotations,
                annotations=p.total_annotations_number, skipped=p.skipped_annotations_number,
-               predictions=p.total_predictions_number, overlap=p.maximum_annotations)
-    if annotators:
-        from .pull import _users, export_project
-
-        tasks = export_project(ls, p.id, task_count=p.task_number)
-        out.update(annotator_progress(tasks, _users(ls), p.maximum_annotations))
+               predictions=p.total_predictions_number, overlap=p.maximum_annotations,
+               overlap_share=p.overlap_cohort_percentage, labeled=p.finished_task_number)
     return out

@@ -1,14 +1,11 @@
 """Imported annotations pushed to a real Label Studio server as predictions
 (``corpus push DIR/documents --ontology DIR/ontology.json --predictions DIR/gold``).
 
-The server fixture is the studio tests' own (tests/studio/conftest.py), loaded here rather
-than copied: one way to start a server for the whole suite.
+The server (fixtures ``studio`` and ``ls``) is the one session server of tests/conftest.py,
+shared with the studio tests.
 """
 
 from __future__ import annotations
-
-import importlib.util
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -16,11 +13,6 @@ from click.testing import CliRunner
 from corpus.cli import main
 from corpus.importers import import_corpus
 from import_helpers import load_corpus
-
-_spec = importlib.util.spec_from_file_location("_studio_conftest", Path(__file__).resolve().parents[1] / "studio" / "conftest.py")
-_studio = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_studio)
-studio, ls = _studio.studio, _studio.ls  # fixtures
 
 pytestmark = pytest.mark.studio
 

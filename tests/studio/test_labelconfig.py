@@ -72,6 +72,7 @@ def test_committed_guidelines_are_current_and_cover_the_ontology():
 
 def test_every_command_has_help_with_an_example():
     for args in (["studio", "up"], ["studio", "down"], ["studio", "status"], ["studio", "install"],
-                 ["studio", "config"], ["studio", "guidelines"], ["push"], ["pull"]):
+                 ["studio", "config"], ["studio", "guidelines"], ["studio", "invite"], ["studio", "annotators"],
+                 ["studio", "annotators", "add"], ["studio", "annotators", "list"], ["push"], ["pull"]):
         res = CliRunner().invoke(main, [*args, "--help"])
         assert res.exit_code == 0 and "Example:" in res.output, args

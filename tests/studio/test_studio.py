@@ -1,4 +1,4 @@
-"""push / pull / status against a real Label Studio server (see conftest.py)."""
+"""push / pull / status against a real Label Studio server (the session server of tests/conftest.py)."""
 
 from __future__ import annotations
 
