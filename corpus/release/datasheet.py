@@ -73,6 +73,22 @@ def _n(c) -> str:
     return ", ".join(f"{k} ({v})" for k, v in sorted(c.items())) or "none recorded"
 
 
+def _guidelines(f: "ReleaseFacts") -> str:
+    """The annotation guidelines the annotators worked with (shown in the Label Studio
+    labeling view), named with version and hash; imported corpora followed their source's."""
+    from ..studio.guidelines import guidelines_ref
+
+    if f.info.imported:
+        return " Annotation guidelines: those of the source corpus."
+    ref = guidelines_ref(f.ontology)
+    if ref is None:
+        return f" No versioned annotation guidelines document exists for the ontology `{f.ontology.name}`."
+    note = "" if ref["ontology_version"] == f.ontology.version else \
+        f" (written for ontology version {ref['ontology_version']}, the release uses {f.ontology.version})"
+    return (f" Annotation guidelines: `{ref['path']}` version {ref['version']}{note}, sha256 {ref['sha256'][:12]}…, "
+            f"shown in the Label Studio labeling view.")
+
+
 def _answers(f: "ReleaseFacts") -> dict[str, str]:
     info, onto = f.info, f.ontology
     t = {k: sum(s[k] for s in f.totals.values()) for k in ("documents", "sentences", "tokens", "characters", "entities", "events", "arguments")}
@@ -137,7 +153,7 @@ def _answers(f: "ReleaseFacts") -> dict[str, str]:
     a["impact"] = "No formal analysis has been conducted."
     a["preprocessing"] = (f"Yes. Text normalization: {_n(f.normalization)}, recorded per document with every edit "
                           f"(raw offsets map to normalized offsets). Labeling: policy {_n(f.policies)}; "
-                          f"{len(f.annotators)} annotator(s): {_n(f.annotators)}.")
+                          f"{len(f.annotators)} annotator(s): {_n(f.annotators)}." + _guidelines(f))
     a["raw"] = ("Each document keeps the sha256, path and encoding of its raw source and the list of edits and removed "
                 "spans, so the raw text can be checked and offsets mapped back; raw files are not part of the release.")
     a["software"] = "Yes: the `corpus` toolkit (ingest, Label Studio round trip, validation, agreement, release)."

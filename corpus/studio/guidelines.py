@@ -17,11 +17,14 @@ from pathlib import Path
 from ..ontology import Ontology
 from ..schemas import schema_root
 
-__all__ = ["reference_markdown", "guidelines_path", "load_guidelines", "guidelines_html", "write_guidelines"]
+__all__ = ["reference_markdown", "guidelines_path", "load_guidelines", "guidelines_html", "write_guidelines",
+           "guidelines_ref"]
 
 BEGIN = "<!-- BEGIN GENERATED FROM THE ONTOLOGY: do not edit by hand, run `corpus studio guidelines --write` -->"
 END = "<!-- END GENERATED -->"
 _BLOCK = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.S)
+# the first lines of a guidelines file: "Guidelines version X.Y.Z, for the ontology `name` A.B.C"
+_VERSION = re.compile(r"^Guidelines version (\S+?),? for the ontology `([^`]+)` (\S+?)[\s(]", re.M)
 
 
 def _cell(s: str) -> str:
@@ -98,3 +101,22 @@ def guidelines_html(markdown: str) -> str:
 
     html = MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown)
     return f'<div dir="auto" style="unicode-bidi: plaintext">{html}</div>'
+
+
+def guidelines_ref(ontology: Ontology, root: Path | None = None) -> dict | None:
+    """Which guidelines document goes with ``ontology``, for the datasheet: its path in
+    the repository, its version, the ontology version it was written for and the sha256
+    of the committed file. None when the ontology has no guidelines file, or when the file
+    carries no "Guidelines version ..." line (an unversioned document is not cited)."""
+    import hashlib
+
+    root = root or schema_root()
+    path = guidelines_path(ontology, root)
+    if not path.exists():
+        return None
+    data = path.read_bytes()
+    m = _VERSION.search(data.decode("utf-8"))
+    if m is None or m.group(2) != ontology.name:
+        return None
+    return {"path": f"{root.name}/guidelines/{path.name}", "version": m.group(1), "ontology": m.group(2),
+            "ontology_version": m.group(3), "sha256": hashlib.sha256(data).hexdigest()}
