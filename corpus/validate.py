@@ -41,6 +41,8 @@ annotations are streamed.
 
 from __future__ import annotations
 
+import re
+
 import gzip
 from array import array
 from bisect import bisect_left, bisect_right
@@ -507,9 +509,24 @@ def _check_span(ctx: _Ctx, view: _DocView | None, path: str, start: int, end: in
         tok = view.token_around(p)
         if tok is not None:
             ts, te = tok
+            if _clitic_cut(view.text, side, p, ts, te):
+                continue
             ctx.add(severity, "token-boundary", f"{path}.{side}", p,
                     f"{what} [{start}, {end}) {side}s inside the token {view.text[ts:te]!r} [{ts}, {te})",
                     f"nearest token boundaries: {ts}, {te}")
+
+
+# Arabic clitics are written inside the word: the guidelines keep proclitics (و ف ب ك ل س
+# and the article) and pronoun suffixes outside spans, so a cut there is not a token problem.
+_PROCLITICS = re.compile(r"(?:[وف]?(?:[بكلس]|لل)?(?:ال)?)")
+_ENCLITICS = re.compile(r"(?:ه|ها|هم|هما|هن|ك|كم|كما|كن|ي|ني|نا)")
+
+
+def _clitic_cut(text: str, side: str, p: int, ts: int, te: int) -> bool:
+    """A span edge inside a token exactly where a clitic ends (start) or begins (end)."""
+    if side == "start":
+        return p - ts <= 4 and bool(_PROCLITICS.fullmatch(text, ts, p))
+    return te - p <= 3 and bool(_ENCLITICS.fullmatch(text, p, te))
 
 
 def _mismatch_hint(text: str, start: int, end: int, stored: str) -> str | None:

@@ -333,3 +333,19 @@ def test_missing_empty_lists_are_schema_errors_and_encode_annotation_writes_them
         ("$", 'does not match the annotation schema: "entities" is a required property'),
         ("$.events[0]", 'does not match the annotation schema: "arguments" is a required property'),
     ]
+
+
+@pytest.mark.parametrize(("word", "start", "end", "ok"), [
+    ("وقال", 1, 4, True),        # conjunction و
+    ("للجماعة", 1, 7, True),      # preposition ل before the article
+    ("والموصل", 3, 7, True),      # و + article
+    ("مناقشاته", 0, 7, True),     # pronoun suffix ه
+    ("قوات", 1, 4, False),        # not a clitic
+    ("استهدفت", 0, 5, False),     # a verb cut before its last two letters
+])
+def test_clitic_cuts_are_not_token_problems(word, start, end, ok):
+    from corpus.validate import _clitic_cut
+
+    cut_start = start > 0 and _clitic_cut(word, "start", start, 0, len(word))
+    cut_end = end < len(word) and _clitic_cut(word, "end", end, 0, len(word))
+    assert ((start == 0 or cut_start) and (end == len(word) or cut_end)) is ok
