@@ -1134,11 +1134,17 @@ def _studio_markdown(results: list[StageResult], notes: dict, tasks: int, wall: 
             lines.append(f"| {r.stage} | FAILED | | | | {e['error'][:200]} |")
             continue
         if r.stage.startswith("push"):
-            note = f"{r.rows:,} tasks imported, {e.get('existing', 0):,} already there, {e.get('predictions', 0):,} predictions"
+            note = (f"{r.docs or 0:,} documents read, {r.rows:,} tasks imported, {e.get('existing', 0):,} already there, "
+                    f"{e.get('predictions', 0):,} predictions")
+            tasks_seen, rate = (r.rows or e.get("existing", 0)), (r.rate("rows") or r.rate("docs"))
         else:
-            note = (f"{r.rows:,} tasks exported, {e.get('annotations', 0):,} annotations, {e.get('records', 0):,} records, "
-                    f"{e.get('written', 0):,} files written, {e.get('rejects', 0)} rejects")
-        lines.append(f"| {r.stage} | {r.seconds:,.1f} | {r.rows or 0:,} | {_fmt(r.rate('rows'))} | {_mib(r.peak_rss)} | {note} |")
+            note = (f"{r.rows:,} tasks exported, {e.get('annotations', 0):,} annotations, "
+                    f"{e.get('annotation_records', 0):,} records, {e.get('written', 0):,} files written, "
+                    f"{e.get('unchanged', 0):,} unchanged, {e.get('rejects', 0)} rejects")
+            tasks_seen, rate = r.rows or 0, r.rate("rows")
+        if e.get("load") is not None:
+            note += f"; load {e['load']}"
+        lines.append(f"| {r.stage} | {r.seconds:,.1f} | {tasks_seen:,} | {_fmt(rate)} | {_mib(r.peak_rss)} | {note} |")
     full = next((r for r in results if r.stage == "pull (all)" and "error" not in r.extra), None)
     inc = next((r for r in results if r.stage.startswith("pull after") and "error" not in r.extra), None)
     lines += ["", "### Targets", "", "| target | measured | verdict |", "|---|---|---|"]
@@ -1150,6 +1156,11 @@ def _studio_markdown(results: list[StageResult], notes: dict, tasks: int, wall: 
                  + (f"{full.seconds:,.1f} s ({full.rate('rows'):,.0f} tasks/s), "
                     f"{'snapshot' if tasks > _snapshot_threshold() else 'synchronous'} export | "
                     f"{_verdict(full.extra.get('annotations', 0) >= tasks)} |" if full else "failed | **MISS** |"))
+    done = [r for r in results if "error" not in r.extra]
+    if done:
+        top = max(done, key=lambda r: r.peak_rss)
+        lines.append(f"| Push and pull stream: peak RSS below 1 GiB at {tasks:,} tasks | {_mib(top.peak_rss)} "
+                     f"({top.stage}) | {_verdict(top.peak_rss < GiB)} |")
     if full and inc:
         exported = inc.rows or 0
         ok = exported < max(1, (full.rows or 0)) // 2
