@@ -73,16 +73,34 @@ _SHOW_ROWS = """
 import os, sys
 os.environ.setdefault("HF_HUB_OFFLINE", "1"); os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 import datasets
+datasets.disable_progress_bars()
 rel = sys.argv[1]
+
+
+def named(value, feature):
+    # ClassLabel ids back to their names, through lists and structs
+    if isinstance(feature, datasets.ClassLabel):
+        return feature.int2str(value)
+    if isinstance(feature, (datasets.Sequence, datasets.List)) and isinstance(value, list):
+        return [named(v, feature.feature) for v in value]
+    if isinstance(feature, dict) and isinstance(value, dict):
+        return {k: named(v, feature[k]) for k, v in value.items()}
+    if isinstance(feature, list) and isinstance(value, list):
+        return [named(v, feature[0]) for v in value]
+    if isinstance(value, str) and len(value) > 70:
+        return value[:70] + "…"
+    return value
+
+
 for config in ("documents", "entities", "events", "ner"):
     ds = datasets.load_dataset(rel, config)
-    print(f"== {config}: " + ", ".join(f"{split} {len(ds[split])}" for split in ds))
+    print(f"\n== load_dataset({rel!r}, {config!r}): " + ", ".join(f"{s} {len(ds[s])} rows" for s in ds))
     split = next(s for s in ds if len(ds[s]))
-    row = ds[split][0]
-    if config == "ner":
-        names = ds[split].features["ner_tags"].feature.names
-        row = {"tokens": row["tokens"][:8], "ner_tags": [names[t] for t in row["ner_tags"][:8]]}
-    print({k: (v[:80] + "…" if isinstance(v, str) and len(v) > 80 else v) for k, v in row.items() if k not in ("sentences", "tokens") or config == "ner"})
+    for row in ds[split].select(range(min(2, len(ds[split])))):
+        shown = {k: named(v, ds[split].features[k]) for k, v in row.items() if k not in ("sentences", "tokens", "source", "normalization") or config == "ner"}
+        if config == "ner":
+            shown = {k: shown[k][:10] for k in ("tokens", "ner_tags")}
+        print(shown)
 """
 
 
