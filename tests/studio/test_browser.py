@@ -90,6 +90,11 @@ def test_label_arabic_span_in_browser_then_pull(studio, ls, browser, seed_file, 
     # the guidelines are reachable from the labeling view
     page.get_by_role("button", name="Instructions").click()
     page.get_by_text("Proclitics are not part of the span").wait_for(timeout=10_000)
+    # ... with their version, the one the release's datasheet names
+    from corpus.ontology import load_ontology
+    from corpus.studio.guidelines import guidelines_ref
+
+    page.get_by_text(f"Guidelines version {guidelines_ref(load_ontology())['version']},").wait_for(timeout=10_000)
     page.screenshot(path=str(tmp_path / "guidelines.png"))
     page.keyboard.press("Escape")
     page.get_by_text("Proclitics are not part of the span").wait_for(state="hidden", timeout=10_000)
