@@ -234,3 +234,14 @@ def test_annotator_progress_from_an_export():
     assert (got["b@x.org"]["skipped"], got["b@x.org"]["postponed"], got["b@x.org"]["drafts"],
             got["b@x.org"]["lead_time_mean"]) == (1, 1, 0, None)
     assert got["user-9"]["submitted"] == 1
+
+
+def test_overlap_share_from_corpus_toml(tmp_path):
+    from corpus.config import load_config
+    from corpus.studio.server import settings_from_config
+
+    (tmp_path / "corpus.toml").write_text('[corpus]\nname = "t"\n[studio]\noverlap = 2\noverlap_share = 20\n',
+                                          encoding="utf-8")
+    s = settings_from_config(load_config(tmp_path))
+    assert (s.overlap, s.overlap_share) == (2, 20)
+    assert overlap_settings(s.overlap, s.overlap_share) == {"maximum_annotations": 2, "overlap_cohort_percentage": 20}
