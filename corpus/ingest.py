@@ -195,9 +195,25 @@ def _built(sources: Iterable[str | Path], options: IngestOptions, jobs: int) -> 
     import functools
     import multiprocessing as mp
 
+    import threading
+
+    # Pool.imap reads its input in a thread as fast as it can and keeps every result that
+    # is ready but not yet consumed: with no bound, a reader faster than the workers (or
+    # workers faster than the writer) piles raw documents or results up in memory. A
+    # semaphore keeps at most `window` documents between reading and writing.
+    chunksize = 32
+    window = threading.BoundedSemaphore(max(4 * chunksize * jobs, 256))
+
+    def bounded(it: Iterator) -> Iterator:
+        for item in it:
+            window.acquire()  # never blocks the consumer: window > one pending chunk
+            yield item
+
     ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
     with ctx.Pool(jobs) as pool:
-        yield from pool.imap(functools.partial(_transform, options=options), items, chunksize=32)
+        for result in pool.imap(functools.partial(_transform, options=options), bounded(items), chunksize=chunksize):
+            window.release()
+            yield result
 
 
 def iter_documents(
@@ -290,8 +306,13 @@ class _KeyTable:
     def _grow(self) -> None:
         keys, vals = self._keys, self._vals
         self.__init__(len(keys) * 2)
-        for k, v in zip(keys[keys != 0].tolist(), vals[keys != 0].tolist()):
-            self.setdefault(k, v)
+        used = np.flatnonzero(keys)
+        # re-insert a slice at a time: the Python ints of all keys at once cost ~80 bytes a
+        # key (over 300 MB when the band table of a million documents grows), for a moment
+        for lo in range(0, len(used), 1 << 16):
+            part = used[lo : lo + (1 << 16)]
+            for k, v in zip(keys[part].tolist(), vals[part].tolist()):
+                self.setdefault(k, v)
 
 
 def _key64(data: bytes) -> int:
