@@ -45,14 +45,20 @@ def setup() -> None:
 
 
 def system_packages() -> None:
-    """Debian's chromium for the browser tests (never a browser downloaded by a test tool)."""
-    if shutil.which("chromium") or Path("/usr/bin/chromium").exists():
+    """Debian's chromium for the browser tests (never a browser downloaded by a test tool)
+    and PostgreSQL's server binaries for the Label Studio-on-PostgreSQL test."""
+    missing = []
+    if not (shutil.which("chromium") or Path("/usr/bin/chromium").exists()):
+        missing += ["chromium", "fonts-dejavu-core"]
+    if not list(Path("/usr/lib/postgresql").glob("*/bin/initdb")):
+        missing += ["postgresql"]
+    if not missing:
         return
     if os.geteuid() != 0:
-        sys.exit("The browser tests need Debian's chromium: run `sudo apt-get install -y chromium`, then again.")
+        sys.exit(f"The tests need Debian's {', '.join(missing)}: run `sudo apt-get install -y {' '.join(missing)}`, then again.")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     run("apt-get", "update", "-q", env=env)
-    run("apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium", "fonts-dejavu-core", env=env)
+    run("apt-get", "install", "-y", "-q", "--no-install-recommends", *missing, env=env)
 
 
 def main_job() -> None:
