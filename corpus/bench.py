@@ -67,6 +67,8 @@ class BenchOptions:
     baseline_max: int | None = None
     #: only the stages (ingest with --jobs, validate, release): no baselines (the N = 1,000,000 run)
     stages_only: bool = False
+    #: which of the stages to run (downstream ones need ingest's documents)
+    stages: tuple = ("ingest", "validate", "release")
     keep: bool = False
 
 
@@ -681,12 +683,16 @@ def _pipeline(work: Path, n: int, opts: BenchOptions, log: Callable[[str], None]
             return run.out  # nothing downstream can run without documents
     if not opts.keep:
         shutil.rmtree(src, ignore_errors=True)
+    if not {"validate", "release"} & set(opts.stages):
+        return run.out
     log(f"[N={n}] making annotations ...")
     counts = make_annotations(docs, work, seed=opts.seed, invalid_rate=opts.invalid_rate)
     log(f"    {counts}")
     expected = {Path(x).name for x in _lines_of(work / "expected-invalid.txt")}
-    res = run.run("validate", _stage_validate, str(ann), str(docs), str(work / "verdicts-validate.txt"),
-                  preload=_PRELOAD_CORE)
+    res = None
+    if "validate" in opts.stages:
+        res = run.run("validate", _stage_validate, str(ann), str(docs), str(work / "verdicts-validate.txt"),
+                      preload=_PRELOAD_CORE)
     got = _lines_of(work / "verdicts-validate.txt")
     if res is not None:
         res.extra.update(expected_invalid=len(expected), verdicts_as_generated=(got == expected),
@@ -699,6 +705,8 @@ def _pipeline(work: Path, n: int, opts: BenchOptions, log: Callable[[str], None]
             mine = got & _first_lines(ann, js.records)
             js.extra.update(same_verdicts=(theirs == mine), disagreements=sorted(theirs ^ mine)[:5])
             log(f"    same verdicts as validate on {js.records} annotations: {theirs == mine}")
+    if "release" not in opts.stages:
+        return run.out
     rel = run.run("release", _stage_release, str(docs), str(gold), str(work / "release"), preload=_PRELOAD_RELEASE)
     if full:
         for level, name in ((None, "pyarrow ceiling"), (9, "pyarrow ceiling, zstd level 9 as release")):

@@ -28,6 +28,15 @@ def _command_line(ctx: click.Context) -> str:
     return " ".join(parts)
 
 
+def _stages(value: str) -> tuple:
+    names = tuple(x.strip() for x in value.split(",") if x.strip())
+    bad = [x for x in names if x not in ("ingest", "validate", "release")]
+    if bad or "ingest" not in names:
+        raise click.BadParameter(f"stages are ingest, validate and release, and ingest is needed; got {value!r}",
+                                 param_hint="--stages")
+    return names
+
+
 @main.command("bench")
 @click.option("--n", "n", default=20_000, show_default=True, help="Synthetic documents (the stages also run at N/4).")
 @click.option("--jobs", "-j", default=2, show_default=True, help="Worker processes for the stages that have them.")
@@ -43,6 +52,8 @@ def _command_line(ctx: click.Context) -> str:
               help="Run the jsonschema and datasets baselines on at most this many records (default: all).")
 @click.option("--stages-only", is_flag=True,
               help="Only ingest (with --jobs), validate and release: no baselines (for very large N).")
+@click.option("--stages", default="ingest,validate,release", show_default=True,
+              help="Comma-separated stages to run (validate and release need ingest).")
 @click.option("--seed", default=20261125, show_default=True, help="Random seed of the synthetic corpus.")
 @click.option("--keep", is_flag=True, help="Keep the generated files under --work.")
 @click.option("--studio", is_flag=True, help="Benchmark Label Studio push/pull instead (starts its own server).")
@@ -51,7 +62,7 @@ def _command_line(ctx: click.Context) -> str:
               help="Also write the raw results as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
 @handle_errors
-def bench_cmd(n, jobs, work, out, input_format, small_factor, baseline_max, stages_only, seed, keep, studio, tasks, json_out, quiet):
+def bench_cmd(n, jobs, work, out, input_format, small_factor, baseline_max, stages_only, stages, seed, keep, studio, tasks, json_out, quiet):
     """Benchmark ingest, validate and release on N synthetic Arabic news documents,
     beside pyarrow (the ceiling), datasets by hand and jsonschema; write BENCHMARKS.md.
 
@@ -76,6 +87,7 @@ def bench_cmd(n, jobs, work, out, input_format, small_factor, baseline_max, stag
     else:
         opts = BenchOptions(n=n, jobs=jobs, work=work, seed=seed, input_format=input_format,
                             small_factor=small_factor, baseline_max=baseline_max, stages_only=stages_only,
+                            stages=_stages(stages),
                             keep=keep)
         result = run_bench(opts, log=log)
         key, body = f"pipeline-n{n}", render_section(result, command)
