@@ -451,18 +451,27 @@ def push_cmd(documents, data_dir, port, project, ontology, predictions, conflict
 @click.option("--project", default=None, help="Project title (default: corpus.toml [studio] project).")
 @click.option("--ontology", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Ontology JSON (default: corpus.toml [corpus] ontology).")
+@click.option("--full", is_flag=True,
+              help="Export every annotated task again, not only those changed since the last pull.")
 @click.option("--quiet", "-q", is_flag=True, help="No summary.")
 @handle_errors
-def pull_cmd(data_dir, port, from_file, out_dir, documents, rejects, project, ontology, quiet):
+def pull_cmd(data_dir, port, from_file, out_dir, documents, rejects, project, ontology, full, quiet):
     """Export the project's annotations into Annotation records.
 
     One record per document per annotator, one JSONL file per document; only files whose
     content changed are rewritten (atomically). Results that cannot be converted are
-    named on stderr and kept in the rejects file; the exit status is 1 if any.
+    named on stderr and kept in the rejects file; the exit status is 1 if any (of this
+    pull: the file also keeps earlier rejects of tasks not exported again).
+
+    Incremental: after the first pull into a folder, only the tasks updated on the server
+    since the last pull (new, edited or deleted annotations; deleted tasks) are exported,
+    a few hundred at a time. --full exports everything again, and drops the records of
+    documents that have no annotation left.
 
     \b
     Example:
       corpus pull
+      corpus pull --full
       corpus pull --from-file project-1-at-2026-01-01.json --out annotations/annotators
     """
     from ..config import load_config
@@ -474,12 +483,18 @@ def pull_cmd(data_dir, port, from_file, out_dir, documents, rejects, project, on
     doc_paths = list(documents) or [cfg.path("corpus", "documents", "build/documents")]
     rejects = rejects or cfg.root / "build" / "studio" / "pull-rejects.jsonl"
     report = run_pull(settings, _ontology(ontology), out_dir, document_paths=doc_paths, from_file=from_file,
-                      rejects_path=rejects, project_title=project)
+                      rejects_path=rejects, project_title=project, full=full)
     for r in report.rejects:
         click.echo(f"reject: {r.describe()}", err=True)
     if not quiet:
+        if from_file is None:
+            how = (f"full pull ({report.reason})" if report.full else
+                   f"incremental pull: {report.changed_tasks} tasks changed, {report.deleted_tasks} deleted "
+                   f"since the last pull")
+            click.echo(f"{how}; {report.export_calls} export calls")
         click.echo(f"{report.tasks} tasks, {report.annotations} annotations -> {report.records} records; "
                    f"{len(report.written)} files written, {report.unchanged} unchanged, "
-                   f"{len(report.rejects)} rejects" + (f" (kept in {rejects})" if report.rejects else ""))
+                   + (f"{len(report.removed)} removed, " if report.removed else "")
+                   + f"{len(report.rejects)} rejects" + (f" (kept in {rejects})" if report.rejects else ""))
     if report.rejects:
         raise SystemExit(1)

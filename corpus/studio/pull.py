@@ -10,6 +10,22 @@ The text comes from the corpus documents when their hash matches, else from the 
 own parts put together (they are contiguous, see :mod:`corpus.studio.push`); offsets are
 checked against it. What cannot be converted is kept aside in the rejects file with the
 task id, annotation id and reason.
+
+Pulling from the server scales with what changed, not with the project:
+
+- the export is asked for chosen task ids, ``EXPORT_CHUNK`` tasks a call, a few
+  documents at a time (all parts of a split document in the same call, from the task
+  map of :mod:`corpus.studio.push`), and each chunk is converted and written before the
+  next: memory holds one chunk, never the whole project;
+- after a pull, ``<data_dir>/pull-p<project>-<out>.json`` (written atomically) keeps the
+  server time of the last pull (``cursor``) and, per task pulled, its ``updated_at``,
+  document and number of annotations. The next pull asks the server only for the tasks
+  updated since (a Data Manager filter on ``updated_at``, id and counters only) and
+  exports just those documents. Label Studio moves a task's ``updated_at`` whenever one
+  of its annotations is saved or deleted, so deleted annotations are noticed too; tasks
+  deleted from the server are noticed from the list of task ids. The first pull into an
+  output folder, a pull with another ontology, and ``corpus pull --full`` read
+  everything again (and drop the records of documents with no annotations left).
 """
 
 from __future__ import annotations
@@ -30,19 +46,30 @@ from ..ontology import Ontology
 from ..records import Annotation, Document, decode_annotation, encode, text_sha256
 from .convert import Reject, annotations_from_task, merge_parts
 
-__all__ = ["PullReport", "Converted", "convert_tasks", "pull_tasks", "export_project", "read_export", "document_file"]
+__all__ = ["PullReport", "Converted", "convert_tasks", "pull_tasks", "pull_project", "export_project",
+           "read_export", "document_file", "DocumentTexts"]
 
 SNAPSHOT_THRESHOLD = 1000  # tasks; above this a synchronous export may time out
+EXPORT_CHUNK = 500  # tasks per export call of a pull (documents are never split between calls)
+# tasks updated this long before the last pull's cursor are asked again (and skipped when
+# their updated_at is the one pulled): a transaction that committed late is not missed
+CURSOR_MARGIN_SECONDS = 300
 
 
 @dataclass
 class PullReport:
-    tasks: int = 0
+    tasks: int = 0  # tasks exported (and converted)
     annotations: int = 0
     records: int = 0
     written: list[Path] = field(default_factory=list)
     unchanged: int = 0
     rejects: list[Reject] = field(default_factory=list)
+    full: bool = True  # False: only what changed since the last pull was exported
+    changed_tasks: int = 0  # tasks the server listed as updated since the last pull (incremental)
+    deleted_tasks: int = 0  # tasks pulled before that the server no longer has
+    export_calls: int = 0
+    removed: list[Path] = field(default_factory=list)  # files left with no record
+    reason: str = ""  # why the pull was full
 
 
 def document_file(out_dir: Path, doc_id: str) -> Path:
@@ -109,12 +136,17 @@ def _doc_text(doc_id: str, tasks: list[dict], documents: Mapping[str, Document] 
     if len(shas) > 1:
         return None, f"its tasks hold several texts (text_sha256 {sorted(s or '?' for s in shas)})"
     sha = shas.pop()
-    doc = documents.get(doc_id) if documents else None
-    if doc is not None and (sha is None or doc.text_sha256 == sha):
-        return doc.text, ""
     parts = {t["data"].get("part", 0): t["data"] for t in tasks}
     n = max([t["data"].get("parts", 1) for t in tasks] + [len(parts)])
     missing = [i for i in range(n) if i not in parts]
+    if not missing and sha is not None:
+        # every part is here (a pull exports all parts of a document): no document needed
+        text = "".join(parts[i].get("text", "") for i in range(n))
+        if text_sha256(text) == sha:
+            return text, ""
+    doc = documents.get(doc_id) if documents else None
+    if doc is not None and (sha is None or doc.text_sha256 == sha):
+        return doc.text, ""
     if missing and fetch and known_parts and doc_id in known_parts:
         for i in missing:
             if i in known_parts[doc_id]:
@@ -139,6 +171,7 @@ class Converted:
     annotations: int = 0
     records: dict[str, list[Annotation]] = field(default_factory=dict)  # doc id -> records by annotator
     rejects: list[Reject] = field(default_factory=list)
+    unbound: set[str] = field(default_factory=set)  # documents whose text was not found: files left alone
 
     def all_records(self) -> list[Annotation]:
         return [r for doc_id in sorted(self.records) for r in self.records[doc_id]]
@@ -181,6 +214,7 @@ def convert_tasks(
             continue
         text, why = _doc_text(doc_id, tasks_of, documents, fetch_task, known_parts)
         if text is None:
+            out.unbound.add(doc_id)
             for t in tasks_of:
                 for a in t.get("annotations") or []:
                     out.rejects.append(Reject(reason=f"cannot bind to the text it was made on: {why}",
@@ -273,29 +307,313 @@ def _write_document(out_dir: Path, doc_id: str, records: list[Annotation], proje
     allrecs = sorted(kept + records, key=lambda r: (r.annotator, r.id))
     body = b"".join(encode(r) + b"\n" for r in allrecs)
     if body == old:
-        report.unchanged += 1
+        if old:
+            report.unchanged += 1
+        return
+    if not body:
+        # every annotation of the document was deleted on the server, nothing else shares it
+        path.unlink()
+        report.removed.append(path)
         return
     atomic_write(path, body)
     report.written.append(path)
 
 
-def _load_documents(paths: Iterable[Path]) -> dict[str, Document]:
-    from ..io import iter_jsonl
-    from ..records import decode_document
+class _Id(msgspec.Struct):
+    id: str
 
-    existing = [p for p in paths if Path(p).exists()]
-    return {d.id: d for d, _, _ in iter_jsonl(existing, decode_document)}
+
+class _Text(msgspec.Struct):
+    id: str
+    text: str
+
+    @property
+    def text_sha256(self) -> str:
+        return text_sha256(self.text)
+
+
+class DocumentTexts:
+    """The texts of the corpus documents by id, read from their files when asked: the
+    files are scanned once (on the first look-up) for the byte offset of each document,
+    and a text is read back from its line. Memory: an offset per document, not the
+    documents (their tokens and sentences are never decoded)."""
+
+    def __init__(self, paths: Iterable[Path]):
+        self.paths = [Path(p) for p in paths if Path(p).exists()]
+        self._index: dict[str, tuple[int, int, int]] | None = None  # id -> (file, offset, length)
+        self._files: list[Path] = []
+
+    def _scan(self) -> None:
+        from ..io import jsonl_files
+
+        dec = msgspec.json.Decoder(_Id)
+        self._index = {}
+        for f in jsonl_files(self.paths):
+            k = len(self._files)
+            self._files.append(f)
+            offset = 0
+            with open(f, "rb") as fh:
+                for line in fh:
+                    if line.strip():
+                        try:
+                            self._index.setdefault(dec.decode(line).id, (k, offset, len(line)))
+                        except (msgspec.ValidationError, msgspec.DecodeError):
+                            pass  # not a document: ingest and validate report it, not pull
+                    offset += len(line)
+
+    def get(self, doc_id: str, default=None):
+        if self._index is None:
+            self._scan()
+        where = self._index.get(doc_id)
+        if where is None:
+            return default
+        k, offset, length = where
+        with open(self._files[k], "rb") as fh:
+            fh.seek(offset)
+            return msgspec.json.decode(fh.read(length), type=_Text)
+
+    def __bool__(self) -> bool:
+        return bool(self.paths)
+
+
+def _load_documents(paths: Iterable[Path]) -> DocumentTexts:
+    return DocumentTexts(paths)
 
 
 def _users(ls) -> dict[int, str]:
     return {u.id: (u.email or u.username or f"user-{u.id}") for u in ls.users.list()}
 
 
+# --- pulling from the server: by chunks of documents, only what changed ------------------
+
+@dataclass
+class _State:
+    """What the last pull of one project into one folder saw (see the module docstring)."""
+
+    path: Path
+    project: int
+    out: str
+    ontology: str
+    cursor: str | None = None
+    tasks: dict[str, list] = field(default_factory=dict)  # task id -> [updated_at, doc_id, annotations]
+
+    @classmethod
+    def file(cls, data_dir: Path, project: int, out_dir: Path) -> Path:
+        key = hashlib.sha256(str(out_dir.resolve()).encode()).hexdigest()[:10]
+        return Path(data_dir) / f"pull-p{project}-{key}.json"
+
+    @classmethod
+    def load(cls, data_dir: Path, project: int, out_dir: Path) -> "_State | None":
+        path = cls.file(data_dir, project, out_dir)
+        try:
+            d = json.loads(path.read_text(encoding="utf-8"))
+            return cls(path, project, d["out"], d["ontology"], d.get("cursor"), d.get("tasks", {}))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # no state, or unreadable: a full pull makes it again
+
+    def save(self) -> None:
+        atomic_write(self.path, json.dumps({"project": self.project, "out": self.out, "ontology": self.ontology,
+                                            "cursor": self.cursor, "tasks": self.tasks}, separators=(",", ":")))
+
+
+def _latest_update(ls, project: int) -> str | None:
+    """The newest ``updated_at`` of the project's tasks (server time), one row asked."""
+    from .api import list_tasks
+
+    for t in list_tasks(ls, project, "id,updated_at", ordering="-tasks:updated_at", page_size=1, one_page=True):
+        return t.get("updated_at")
+    return None
+
+
+def _minus(iso: str, seconds: float) -> str:
+    from datetime import datetime, timedelta
+
+    t = datetime.fromisoformat(iso.replace("Z", "+00:00")) - timedelta(seconds=seconds)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+_ANNOTATED = [{"filter": "filter:tasks:annotations_ids", "operator": "empty", "type": "List", "value": False}]
+
+
+def pull_project(
+    ls,
+    project: int,
+    ontology: Ontology,
+    out_dir: Path,
+    *,
+    data_dir: Path,
+    documents=None,
+    rejects_path: Path | None = None,
+    full: bool = False,
+    chunk_size: int = EXPORT_CHUNK,
+) -> PullReport:
+    """Pull a project's annotations into ``out_dir``: everything the first time (or with
+    ``full``), afterwards only the documents whose tasks changed since the last pull."""
+    from .api import list_tasks
+    from .push import TaskMap, sync_task_map
+
+    tmap = TaskMap.load(data_dir, project)
+    _, changed_map = sync_task_map(ls, tmap)  # duplicate/foreign warnings are push's to give
+    if changed_map:
+        tmap.save()
+    by_task = tmap.by_task()
+    ont = f"{ontology.name} {ontology.version}"
+    state = None if full else _State.load(data_dir, project, out_dir)
+    report = PullReport()
+    if full:
+        report.reason = "asked (--full)"
+    elif state is None:
+        report.reason = "first pull into this folder"
+    elif state.ontology != ont:
+        report.reason = f"the ontology is now {ont} (was {state.ontology})"
+    elif not out_dir.is_dir():
+        report.reason = f"{out_dir} does not exist"
+    else:
+        report.full = False
+    if report.full:
+        state = _State(_State.file(data_dir, project, out_dir), project, str(out_dir), ont)
+    latest = _latest_update(ls, project)
+
+    # which tasks to export, and which documents they belong to
+    want: dict[str, set[int]] = {}  # doc id -> its task ids (all parts)
+    loose: set[int] = set()         # tasks the map does not place (no data.doc_id, duplicates)
+    updated: dict[int, str] = {}    # task id -> updated_at as listed
+    gone: set[str] = set()          # documents that had annotations and lost tasks
+
+    def place(tid: int) -> None:
+        where = by_task.get(tid)
+        if where is None:
+            loose.add(tid)
+        else:
+            want.setdefault(where[0], set()).update(tmap.task_ids(where[0]).values())
+
+    if report.full:
+        for t in list_tasks(ls, project, "id,updated_at", filters=_ANNOTATED):
+            updated[t["id"]] = t.get("updated_at")
+            place(t["id"])
+    else:
+        filters = None
+        if state.cursor:
+            filters = [{"filter": "filter:tasks:updated_at", "operator": "greater", "type": "Datetime",
+                        "value": _minus(state.cursor, CURSOR_MARGIN_SECONDS)}]
+        for t in list_tasks(ls, project, "id,updated_at,total_annotations,cancelled_annotations", filters=filters):
+            tid, ua = t["id"], t.get("updated_at")
+            before = state.tasks.get(str(tid))
+            if before is not None and before[0] == ua:
+                continue  # in the margin, pulled as it is
+            report.changed_tasks += 1
+            annotated = (t.get("total_annotations") or 0) + (t.get("cancelled_annotations") or 0) > 0
+            if not annotated and not (before and before[2]):
+                # no annotations now nor at the last pull: nothing to write; remembered as seen
+                state.tasks[str(tid)] = [ua, by_task.get(tid, (None,))[0], 0]
+                continue
+            updated[tid] = ua
+            place(tid)
+        for key, (ua, doc_id, n) in list(state.tasks.items()):
+            if int(key) not in tmap.on_server:
+                del state.tasks[key]
+                if n and doc_id is not None:
+                    report.deleted_tasks += 1
+                    gone.add(doc_id)
+        for doc_id in gone:
+            if doc_id not in want:
+                want[doc_id] = set(tmap.task_ids(doc_id).values())
+    if report.full and out_dir.is_dir():
+        # documents with no annotated task left: their records of this project go
+        for doc_id in tmap.docs:
+            if doc_id not in want and document_file(out_dir, doc_id).exists():
+                want[doc_id] = set()
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    known = {d: tmap.task_ids(d) for d in want}
+    users = _users(ls)
+    exported: set[int] = set()
+    chunk_docs: list[str] = []
+    chunk_ids: set[int] = set()
+
+    def run_chunk(docs: list[str], ids: set[int], extra: set[int] = frozenset()) -> None:
+        tasks = _export(ls, project, ids | extra, report) if (ids or extra) else []
+        if extra:
+            # tasks the map does not place: their documents' other tasks come too
+            more = set()
+            for t in tasks:
+                d = (t.get("data") or {}).get("doc_id")
+                if d and d not in docs:
+                    docs.append(d)
+                    more |= set(tmap.task_ids(d).values()) - ids - extra
+            if more:
+                tasks += _export(ls, project, more, report)
+        conv = convert_tasks(tasks, ontology, project=project, users=users, documents=documents,
+                             fetch_task=lambda tid: {"data": ls.tasks.get(tid).data}, known_parts=known)
+        report.tasks += conv.tasks
+        report.annotations += conv.annotations
+        report.rejects += conv.rejects
+        for doc_id in docs:
+            if doc_id in conv.unbound:
+                continue
+            records = conv.records.get(doc_id, [])
+            report.records += len(records)
+            _write_document(out_dir, doc_id, records, project, report)
+        for t in tasks:
+            exported.add(t["id"])
+            data = t.get("data") or {}
+            anns = t.get("annotations") or []
+            state.tasks[str(t["id"])] = [updated.get(t["id"], t.get("updated_at")), data.get("doc_id"), len(anns)]
+        state.save()  # after every chunk: a pull stopped half-way redoes only the rest
+
+    for doc_id in sorted(want):
+        ids = want[doc_id]
+        if chunk_docs and len(chunk_ids) + len(ids) > chunk_size:
+            run_chunk(chunk_docs, chunk_ids)
+            chunk_docs, chunk_ids = [], set()
+        chunk_docs.append(doc_id)
+        chunk_ids |= ids
+    if chunk_docs:
+        run_chunk(chunk_docs, chunk_ids)
+    loose_ids = sorted(loose)
+    for i in range(0, len(loose_ids), chunk_size):
+        run_chunk([], set(), set(loose_ids[i:i + chunk_size]))
+
+    if latest is not None and (state.cursor is None or latest > state.cursor):
+        state.cursor = latest
+    state.save()
+    if rejects_path is not None:
+        _write_rejects(rejects_path, report.rejects, None if report.full else exported)
+    return report
+
+
+def _export(ls, project: int, ids: set[int], report: PullReport) -> list[dict]:
+    from .api import ID_CHUNK, export_tasks
+
+    report.export_calls += -(-len(ids) // ID_CHUNK)
+    return export_tasks(ls, project, ids, all_tasks=True)
+
+
+def _write_rejects(path: Path, rejects: list[Reject], redone: set[int] | None) -> None:
+    """The rejects file: this pull's rejects, plus (``redone`` given: an incremental pull)
+    the earlier ones of tasks this pull did not export again."""
+    lines = []
+    if redone is not None and path.exists():
+        for line in path.read_bytes().splitlines():
+            if not line.strip():
+                continue
+            try:
+                old = msgspec.json.decode(line)
+            except msgspec.DecodeError:
+                continue  # our own file: a broken line is not worth keeping
+            if old.get("task") not in redone:
+                lines.append(line + b"\n")
+    lines += [msgspec.json.encode(r) + b"\n" for r in rejects]
+    if lines or path.exists():
+        atomic_write(path, b"".join(lines))
+
+
 def run_pull(settings, ontology: Ontology, out_dir: Path, *, document_paths: Iterable[Path] = (),
              from_file: Path | None = None, rejects_path: Path | None = None,
-             project_title: str | None = None) -> PullReport:
-    """``corpus pull``: the project's export (or a saved export file) -> Annotation records."""
-    from .push import TaskMap, find_project
+             project_title: str | None = None, full: bool = False) -> PullReport:
+    """``corpus pull``: the project's annotations (only what changed since the last pull,
+    unless ``full``), or a saved export file, -> Annotation records."""
+    from .push import find_project
     from .server import client, health, load_credentials
 
     documents = _load_documents(document_paths)
@@ -314,9 +632,5 @@ def run_pull(settings, ontology: Ontology, out_dir: Path, *, document_paths: Ite
         titles = [p.title for p in ls.projects.list()]
         raise StudioError(f"no project titled {title!r} on {settings.url} (projects: {titles}); "
                           f"create it with: corpus push")
-    tasks = export_project(ls, project.id, task_count=project.task_number)
-    tmap = TaskMap.load(settings.data_dir, project.id)
-    known = {d: tmap.task_ids(d) for d in tmap.docs}
-    return pull_tasks(tasks, ontology, out_dir, project=project.id, users=_users(ls), documents=documents,
-                      fetch_task=lambda tid: {"data": ls.tasks.get(tid).data}, known_parts=known,
-                      rejects_path=rejects_path)
+    return pull_project(ls, project.id, ontology, out_dir, data_dir=settings.data_dir, documents=documents,
+                        rejects_path=rejects_path, full=full)

@@ -3,9 +3,14 @@
 Label Studio has no external id and accepts duplicate tasks, so the toolkit keeps the map
 document -> tasks itself (``<data_dir>/tasks-p<project>.json``, written atomically after
 every batch) and, before importing anything, reconciles it with the tasks the server
-really holds (their ``data.doc_id``, ``data.part`` and ``data.text_sha256``). A push killed
+really holds: the ids of all its tasks (one small column), and the ``data.doc_id``,
+``data.part`` and ``data.text_sha256`` of those the map does not know. A push killed
 half-way therefore re-imports only what the server does not have, even when the batch was
-stored by the server but the map was not written.
+stored by the server but the map was not written. (A task whose data was edited in Label
+Studio after the push keeps its place in the map: the map trusts what push imported.)
+
+Memory does not grow with the documents: they stream from their files one at a time,
+tasks go to the server a batch at a time, predictions wait in a temporary file.
 
 A document longer than ``max_task_chars`` is split into parts at sentence boundaries. The
 parts are contiguous and cover the whole text (the space between two sentences goes with
@@ -31,14 +36,14 @@ from typing import Callable, Iterable, Iterator
 from ..errors import InputError, StudioError
 from ..io import atomic_write
 from ..ontology import Ontology
-from ..records import Annotation, Document, Entity, OntologyRef, text_sha256
+from ..records import Annotation, Document, Entity, OntologyRef, decode_annotation, encode, text_sha256
 from ..schemas import SCHEMA_VERSION
 from .convert import results_for_span
 from .labelconfig import label_config
 
 __all__ = [
     "Part", "split_document", "PushReport", "push", "find_project", "ensure_project", "TaskMap",
-    "load_gazetteer", "gazetteer_annotation", "server_tasks", "overlap_settings",
+    "load_gazetteer", "gazetteer_annotation", "server_tasks", "sync_task_map", "overlap_settings",
 ]
 
 
@@ -84,6 +89,7 @@ class TaskMap:
     path: Path
     project: int
     docs: dict[str, dict] = field(default_factory=dict)
+    on_server: set[int] | None = None  # every task id of the project, after sync_task_map (not saved)
 
     @classmethod
     def load(cls, data_dir: Path, project: int) -> "TaskMap":
@@ -104,20 +110,53 @@ class TaskMap:
         entry = self.docs.get(doc_id) or {}
         return {int(k): v for k, v in entry.get("parts", {}).items()}
 
+    def by_task(self) -> dict[int, tuple[str, int, str]]:
+        """``task id -> (doc_id, part, text_sha256)``."""
+        return {tid: (doc_id, int(part), entry["sha"]) for doc_id, entry in self.docs.items()
+                for part, tid in entry.get("parts", {}).items()}
+
     def add(self, doc_id: str, sha: str, part: int, task_id: int) -> None:
         entry = self.docs.setdefault(doc_id, {"sha": sha, "parts": {}})
         entry["sha"] = sha
         entry["parts"][str(part)] = task_id
 
 
-def server_tasks(ls, project: int) -> list[dict]:
-    """Every task of the project as ``{"id", "data"}`` (text left out), via the tasks API."""
+def server_tasks(ls, project: int, ids: Iterable[int] | None = None) -> list[dict]:
+    """Tasks of the project (``ids``: only those) as ``{"id", "data", "total_annotations"}``
+    with the text left out; the server sends the text, a page at a time."""
+    from .api import list_tasks
+
     out = []
-    for task in ls.tasks.list(project=project, fields="task_only", page_size=1000):
-        data = dict(task.data or {})
+    for task in list_tasks(ls, project, "id,data,total_annotations", ids=ids, page_size=500):
+        data = dict(task.get("data") or {})
         data.pop("text", None)
-        out.append({"id": task.id, "data": data, "total_annotations": getattr(task, "total_annotations", None)})
+        out.append({"id": task["id"], "data": data, "total_annotations": task.get("total_annotations")})
     return out
+
+
+def sync_task_map(ls, tmap: "TaskMap") -> tuple[list[str], bool]:
+    """Bring the map up to what the server holds; returns (warnings, whether it changed).
+
+    Cheap when the map is right: one listing of task ids. Only the tasks the map does not
+    know (a push killed between import and map write, a lost map, tasks of another
+    machine) are read with their data (``doc_id``, ``part``, ``text_sha256``); tasks gone
+    from the server leave the map.
+    """
+    from .api import task_ids
+
+    on_server = tmap.on_server = set(task_ids(ls, tmap.project))
+    known = tmap.by_task()
+    unknown = on_server - known.keys()
+    gone = known.keys() - on_server
+    if not unknown and not gone:
+        return [], False
+    tasks = [{"id": tid, "data": {"doc_id": d, "part": part, "text_sha256": sha}}
+             for tid, (d, part, sha) in known.items() if tid in on_server]
+    if unknown:
+        # many unknown tasks: one listing of all is fewer calls than id chunks
+        fetched = server_tasks(ls, tmap.project, None if len(unknown) > len(on_server) // 2 else unknown)
+        tasks += [t for t in fetched if t["id"] in unknown]
+    return _reconcile(tmap, tasks), True
 
 
 def _reconcile(tmap: TaskMap, tasks: list[dict]) -> list[str]:
@@ -352,6 +391,57 @@ def _crosses(ann: Annotation, rid: str, part: Part) -> bool:
     return False
 
 
+class _Spill:
+    """Predictions by document id, kept in an unnamed temporary file (one encoded record a
+    line) with only ``doc_id -> [(offset, length)]`` in memory: the documents stream past
+    once, in their own order, and each takes its predictions back from the file."""
+
+    def __init__(self, predictions: Iterable[Annotation]):
+        import tempfile
+
+        self.index: dict[str, list[tuple[int, int]]] = {}
+        self.file = None
+        for ann in predictions:
+            if self.file is None:
+                self.file = tempfile.TemporaryFile()
+            line = encode(ann)
+            self.index.setdefault(ann.document_id, []).append((self.file.tell(), len(line)))
+            self.file.write(line)
+
+    def __bool__(self) -> bool:
+        return bool(self.index)
+
+    def pop(self, doc_id: str) -> list[Annotation]:
+        out = []
+        for offset, length in self.index.pop(doc_id, ()):
+            self.file.seek(offset)
+            out.append(decode_annotation(self.file.read(length)))
+        return out
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+
+
+def _existing_predictions(ls, project: int) -> tuple[set[tuple[int, str]], set[int]]:
+    """``(task id, model_version)`` of the predictions on the server, from one column of
+    the Data Manager (not the predictions with their results); plus the tasks whose list
+    of versions came back cut (the column is cut at 500 characters): asked one by one."""
+    from .api import list_tasks
+
+    have: set[tuple[int, str]] = set()
+    cut: set[int] = set()
+    for t in list_tasks(ls, project, "id,predictions_model_versions",
+                        filters=[{"filter": "filter:tasks:predictions_model_versions", "operator": "empty",
+                                  "type": "List", "value": False}]):
+        versions = t.get("predictions_model_versions") or ""
+        if len(versions) >= 490:
+            cut.add(t["id"])
+            continue
+        have.update((t["id"], v.strip()) for v in versions.split(",") if v.strip())
+    return have, cut
+
+
 def push(
     ls,
     documents: Iterable[Document],
@@ -367,26 +457,84 @@ def push(
     instructions: str | None = None,
     overlap: int | None = None,
     overlap_share: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
 ) -> PushReport:
     """Create or update the project and import what the server does not hold yet.
 
-    ``progress(done, total)`` is called after each batch (tasks). Predictions whose
+    Streams: documents are read one at a time and their tasks sent ``batch_size`` at a
+    time (the map is saved after each batch); predictions wait in a temporary file, not
+    in memory. ``progress(done, None)`` is called after each batch (tasks imported so
+    far; the total is not known while the documents stream). Predictions whose
     ``text_sha256`` is not the document's are skipped with a warning.
     """
     project = ensure_project(ls, project_title, ontology, instructions=instructions, overlap=overlap,
                              overlap_share=overlap_share)
     report = PushReport(project=project.id)
     tmap = TaskMap.load(data_dir, project.id)
-    report.warnings += _reconcile(tmap, server_tasks(ls, project.id))
+    warnings, _ = sync_task_map(ls, tmap)
+    report.warnings += warnings
     tmap.save()
 
-    by_doc: dict[str, list[Annotation]] = {}
-    for ann in predictions:
-        by_doc.setdefault(ann.document_id, []).append(ann)
+    spill = _Spill(predictions)
+    try:
+        _push_documents(ls, project.id, documents, ontology, tmap, spill, report, max_task_chars=max_task_chars,
+                        batch_size=batch_size, gazetteer=gazetteer, gazetteer_version=gazetteer_version,
+                        progress=progress)
+        for doc_id in sorted(spill.index):
+            report.warnings.append(f"predictions for document {doc_id!r} which is not among the documents pushed: "
+                                   f"skipped")
+    finally:
+        spill.close()
+    for doc_id in report.changed:
+        report.warnings.append(f"document {doc_id!r} changed since it was pushed (its tasks hold another "
+                               f"text_sha256): not pushed again; its old tasks are kept")
+    return report
 
-    pending: list[tuple[str, str, int, dict]] = []   # (doc_id, sha, part, task json)
-    late_predictions: list[tuple[int, dict]] = []    # (task id, prediction) for tasks already there
+
+def _push_documents(ls, project: int, documents: Iterable[Document], ontology: Ontology, tmap: TaskMap,
+                    spill: _Spill, report: PushReport, *, max_task_chars: int, batch_size: int,
+                    gazetteer, gazetteer_version: str, progress) -> None:
+    pending: list[tuple[str, str, int, dict]] = []   # (doc_id, sha, part, task json): one batch
+    late: list[dict] = []                            # predictions for tasks already there: one batch
+    have: set[tuple[int, str]] | None = None          # predictions on the server, read when first needed
+    cut: set[int] = set()
+    done = 0
+    if progress:
+        progress(0, None)
+
+    def flush_tasks() -> None:
+        nonlocal done
+        if not pending:
+            return
+        try:
+            res = ls.projects.import_tasks(project, request=[t for *_, t in pending], return_task_ids=True)
+        except Exception as exc:
+            raise StudioError(f"import of tasks {done + 1}–{done + len(pending)} failed: {_api_reason(exc)}; "
+                              f"run push again to resume") from None
+        ids = list(res.task_ids or [])
+        if len(ids) != len(pending):
+            raise StudioError(f"the server returned {len(ids)} task ids for {len(pending)} tasks; run push again, "
+                              f"it reconciles with the server")
+        for (doc_id, sha, part, _), tid in zip(pending, ids):
+            tmap.add(doc_id, sha, part, tid)
+        tmap.save()  # after every batch: a crash loses at most the batch being sent
+        done += len(pending)
+        report.imported_tasks += len(pending)
+        pending.clear()
+        if progress:
+            progress(done, None)
+
+    def flush_predictions() -> None:
+        if not late:
+            return
+        try:
+            ls.projects.import_predictions(project, request=list(late))
+        except Exception as exc:
+            raise StudioError(f"adding {len(late)} predictions to tasks already there failed: {_api_reason(exc)}; "
+                              f"run push again, predictions already added are not added twice") from None
+        report.predictions += len(late)
+        late.clear()
+
     doc_ids: set[str] = set()
     for doc in documents:
         if doc.id in doc_ids:
@@ -396,7 +544,7 @@ def push(
         report.documents += 1
         sha = doc.text_sha256
         anns = []
-        for ann in by_doc.pop(doc.id, []):
+        for ann in spill.pop(doc.id):
             if ann.text_sha256 != sha:
                 report.warnings.append(f"prediction {ann.id!r} of {doc.id!r} was made on text_sha256 "
                                        f"{ann.text_sha256[:12]}…, the document is {sha[:12]}…: skipped")
@@ -410,13 +558,25 @@ def push(
         if entry and entry["sha"] != sha:
             report.changed.append(doc.id)
             continue
-        have = tmap.task_ids(doc.id)
+        have_parts = tmap.task_ids(doc.id)
         parts = split_document(doc, max_task_chars)
         for part in parts:
             preds = _predictions_for(doc, part, anns, report)
-            if part.index in have:
+            if part.index in have_parts:
                 report.existing_tasks += 1
-                late_predictions += [(have[part.index], p) for p in preds]
+                tid = have_parts[part.index]
+                for pred in preds:
+                    if have is None:
+                        have, cut = _existing_predictions(ls, project)
+                    if tid in cut:
+                        have.update((tid, p.model_version or "") for p in ls.predictions.list(task=tid))
+                        cut.discard(tid)
+                    if (tid, pred["model_version"]) in have:
+                        continue
+                    have.add((tid, pred["model_version"]))
+                    late.append({"task": tid, "model_version": pred["model_version"], "result": pred["result"]})
+                    if len(late) >= batch_size:
+                        flush_predictions()
                 continue
             data = {"text": part.text, "doc_id": doc.id, "part": part.index, "parts": len(parts),
                     "offset": part.offset, "text_sha256": sha}
@@ -427,51 +587,10 @@ def push(
                 task["predictions"] = preds
                 report.predictions += len(preds)
             pending.append((doc.id, sha, part.index, task))
-    for doc_id in sorted(by_doc):
-        report.warnings.append(f"predictions for document {doc_id!r} which is not among the documents pushed: skipped")
-
-    total = len(pending)
-    done = 0
-    if progress:
-        progress(0, total)
-    for i in range(0, total, batch_size):
-        batch = pending[i:i + batch_size]
-        try:
-            res = ls.projects.import_tasks(project.id, request=[t for *_, t in batch], return_task_ids=True)
-        except Exception as exc:
-            raise StudioError(f"import of tasks {i + 1}–{i + len(batch)} of {total} failed: {_api_reason(exc)}; "
-                              f"run push again to resume") from None
-        ids = list(res.task_ids or [])
-        if len(ids) != len(batch):
-            raise StudioError(f"the server returned {len(ids)} task ids for {len(batch)} tasks; run push again, "
-                              f"it reconciles with the server")
-        for (doc_id, sha, part, _), tid in zip(batch, ids):
-            tmap.add(doc_id, sha, part, tid)
-        tmap.save()  # after every batch: a crash loses at most the batch being sent
-        done += len(batch)
-        report.imported_tasks += len(batch)
-        if progress:
-            progress(done, total)
-
-    if late_predictions:
-        have = _existing_predictions(ls, project.id)
-        for task_id, pred in late_predictions:
-            if (task_id, pred["model_version"]) in have:
-                continue
-            ls.predictions.create(task=task_id, result=pred["result"], model_version=pred["model_version"])
-            have.add((task_id, pred["model_version"]))
-            report.predictions += 1
-    for doc_id in report.changed:
-        report.warnings.append(f"document {doc_id!r} changed since it was pushed (its tasks hold another "
-                               f"text_sha256): not pushed again; its old tasks are kept")
-    return report
-
-
-def _existing_predictions(ls, project: int) -> set[tuple[int, str]]:
-    out = set()
-    for p in ls.predictions.list(project=project):
-        out.add((p.task, p.model_version or ""))
-    return out
+            if len(pending) >= batch_size:
+                flush_tasks()
+    flush_tasks()
+    flush_predictions()
 
 
 def iter_documents(paths: Iterable[Path]) -> Iterator[Document]:
@@ -492,12 +611,16 @@ def run_push(settings, ontology: Ontology, doc_paths: list[Path], *, project_tit
     from .guidelines import guidelines_html, load_guidelines
     from .server import client
 
-    docs = list(iter_documents(doc_paths))
-    if not docs:
+    import itertools
+
+    docs = iter_documents(doc_paths)  # streamed: never all documents in memory
+    first = next(docs, None)
+    if first is None:
         where = ", ".join(str(p) for p in doc_paths)
         raise InputError(where, "no documents found (Document JSONL files *.jsonl); make them with: "
                                 "corpus ingest seeds/ --out build/documents")
-    preds = [ann for p in prediction_paths for ann, _, _ in iter_jsonl([p], decode_annotation)]
+    docs = itertools.chain([first], docs)
+    preds = (ann for p in prediction_paths for ann, _, _ in iter_jsonl([p], decode_annotation))
     gaz = load_gazetteer(gazetteer_path, ontology) if gazetteer_path else None
     gaz_version = None
     if gazetteer_path:

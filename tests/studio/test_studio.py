@@ -160,17 +160,29 @@ def test_push_pull_round_trip_two_annotators_cancelled_and_rejects(studio, ls, t
     assert any(r.get("region") == "off" and r["reason"].startswith("bad offsets") for r in kept)
     assert all(r["task"] and r["annotation"] for r in kept)
 
-    # incremental: nothing changed -> nothing rewritten
+    # incremental: nothing changed -> nothing exported, nothing rewritten
     mtimes = {f: f.stat().st_mtime_ns for f in out.glob("*.jsonl")}
     res = _cli(studio, "pull", "--out", str(out), "--documents", str(docs_dir), "--rejects", str(rejects),
                project=project)
-    assert "0 files written, 2 unchanged" in res.output
-    # a changed annotation rewrites only its document's file
+    assert "incremental pull: 0 tasks changed" in res.output and "0 tasks, 0 annotations" in res.output
+    assert "0 files written" in res.output and res.exit_code == 0
+    assert {f for f in out.glob("*.jsonl") if f.stat().st_mtime_ns != mtimes[f]} == set()
+    assert [json.loads(line) for line in rejects.read_text().splitlines()] == kept  # earlier rejects kept
+    # a changed annotation exports only its document's task and rewrites only its file
     ls.annotations.update(id=a1.id, result=result[:2])
     res = _cli(studio, "pull", "--out", str(out), "--documents", str(docs_dir), "--rejects", str(rejects),
                project=project)
-    assert "1 files written, 1 unchanged" in res.output
+    assert "incremental pull: 1 tasks changed" in res.output and "1 tasks, 2 annotations" in res.output
+    assert "1 files written, 0 unchanged" in res.output
     assert {f for f in out.glob("*.jsonl") if f.stat().st_mtime_ns != mtimes[f]} == {out / "doc-a.jsonl"}
+    # the rejects of the re-exported task are replaced (its bad items are gone), the others kept
+    now = [json.loads(line) for line in rejects.read_text().splitlines()]
+    assert now == [r for r in kept if r["task"] != tasks[("doc-a", 0)]] and len(now) < len(kept)
+    # --full exports every annotated task again and finds nothing to rewrite
+    res = _cli(studio, "pull", "--full", "--out", str(out), "--documents", str(docs_dir), "--rejects", str(rejects),
+               project=project)
+    assert "full pull (asked (--full))" in res.output and f"{len(tasks)} tasks" in res.output
+    assert "0 files written, 2 unchanged" in res.output
 
     # the same annotations from a JSON export file give the same records
     export = tmp_path / "export.json"
