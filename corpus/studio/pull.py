@@ -501,12 +501,13 @@ def pull_project(
             before = state.tasks.get(str(tid))
             if before is not None and before[0] == ua:
                 continue  # in the margin, pulled as it is
-            report.changed_tasks += 1
             annotated = (t.get("total_annotations") or 0) + (t.get("cancelled_annotations") or 0) > 0
             if not annotated and not (before and before[2]):
-                # no annotations now nor at the last pull: nothing to write; remembered as seen
+                # no annotations now nor at the last pull (a new task, a prediction): nothing
+                # to write; remembered as seen
                 state.tasks[str(tid)] = [ua, by_task.get(tid, (None,))[0], 0]
                 continue
+            report.changed_tasks += 1
             updated[tid] = ua
             place(tid)
         for key, (ua, doc_id, n) in list(state.tasks.items()):

@@ -179,7 +179,9 @@ def test_invitation_link_drafts_and_progress(studio, ls, tmp_path):
     project = "team work"
     docs = [document_from_text(f"اجتمع وزير الدفاع في بغداد مع نظيره رقم {i}.", doc_id=f"t{i}") for i in range(4)]
     write_jsonl(tmp_path / "d" / "documents-00000.jsonl", docs)
-    res = _run(studio, "push", str(tmp_path / "d"), "--overlap", "2", "--quiet", "--project", project)
+    # every task by two annotators (corpus.toml asks 20%: the option wins)
+    res = _run(studio, "push", str(tmp_path / "d"), "--overlap", "2", "--overlap-share", "100", "--quiet",
+               "--project", project)
     assert res.exit_code == 0, res.output
     p = find_project(ls, project)
     assert p.maximum_annotations == 2 and p.overlap_cohort_percentage == 100
