@@ -19,6 +19,7 @@ reason; shards appear atomically.
 from __future__ import annotations
 
 import hashlib
+from array import array
 import os
 import re
 import shutil
@@ -35,7 +36,7 @@ from .errors import CorpusError, InputError
 from .io import ShardWriter, atomic_write
 from .normalize import Profile, clean_whitespace, get_profile
 from .offsets import EditBuilder, OffsetMap, compose
-from .readers import JsonlFields, RawDoc, ReadOptions, find_inputs, read_path
+from .readers import JsonlFields, RawDoc, ReadOptions, find_inputs, format_of, read_path
 from .records import Document, Extraction, Metadata, Normalization, Removed, Source, decode_document, encode
 from .schemas import SCHEMA_VERSION
 from .segment import segment_arrays
@@ -105,7 +106,8 @@ def _build(raw: RawDoc, options: IngestOptions) -> tuple[Document, np.ndarray]:
         rs, re_ = to_raw.to_src(s, e)
         removed.append((rs, re_, reason))
     t2, e2 = b.finish()
-    text, e3 = clean_whitespace(t2)
+    # the profile already tidied t1: only cuts can leave white space to tidy
+    text, e3 = clean_whitespace(t2) if e2 else (t2, [])
     if not text:
         what = "no text after boilerplate removal" if removed else "document without text (empty or white space only)"
         raise InputError(_where(raw), what)
@@ -154,13 +156,38 @@ def _where(raw: RawDoc) -> str:
 
 
 def iter_raw(sources: Iterable[str | Path], options: IngestOptions) -> Iterator[RawDoc | InputError]:
+    """Raw documents (or the InputError of what cannot be read), in input order."""
+    read_options = ReadOptions(fields=options.fields)
+    for unit in _units(sources, options):
+        yield from _read_unit(unit, read_options)
+
+
+class _File(NamedTuple):
+    """A whole-file input (.txt, .html, gzipped or not), read where it is transformed."""
+
+    path: Path
+    where: str
+
+
+def _units(sources: Iterable[str | Path], options: IngestOptions) -> Iterator[_File | RawDoc | InputError]:
+    """Units of work: whole files are read by the worker that builds them (so that reading
+    and decoding run in parallel too); JSONL files are split into their lines here."""
     read_options = ReadOptions(fields=options.fields)
     for path in find_inputs(list(sources)):
         where = str(path)  # as the user named it (a folder argument prefixes its files)
         if not path.exists():
             yield InputError(where, "no such file or directory")
-            continue
-        yield from read_path(path, where, read_options)
+        elif format_of(path)[0] == "jsonl":
+            yield from read_path(path, where, read_options)
+        else:
+            yield _File(path, where)
+
+
+def _read_unit(unit: _File | RawDoc | InputError, read_options: ReadOptions) -> Iterator[RawDoc | InputError]:
+    if isinstance(unit, _File):
+        yield from read_path(unit.path, unit.where, read_options)
+    else:
+        yield unit
 
 
 class _Built(NamedTuple):
@@ -173,9 +200,10 @@ class _Built(NamedTuple):
     sig: np.ndarray | None
 
 
-def _transform(item: RawDoc | InputError, options: IngestOptions) -> _Built | InputError:
-    """Worker function: one raw document, built and encoded (bytes cross processes
-    far cheaper than records)."""
+def _transform(unit: _File | RawDoc | InputError, options: IngestOptions) -> _Built | InputError:
+    """Worker function: one unit read, built and encoded (bytes cross processes far
+    cheaper than records)."""
+    [item] = _read_unit(unit, ReadOptions(fields=options.fields))  # a whole file is one document
     if isinstance(item, InputError):
         return item
     try:
@@ -187,7 +215,7 @@ def _transform(item: RawDoc | InputError, options: IngestOptions) -> _Built | In
 
 
 def _built(sources: Iterable[str | Path], options: IngestOptions, jobs: int) -> Iterator[_Built | InputError]:
-    items = iter_raw(sources, options)
+    items = _units(sources, options)
     if jobs <= 1:
         for item in items:
             yield _transform(item, options)
@@ -229,9 +257,6 @@ def iter_documents(
 
 _PERMS = 64
 _BANDS = 8
-_rng = np.random.default_rng(20261125)
-_A = _rng.integers(1, 2**63, size=_PERMS, dtype=np.uint64) | np.uint64(1)
-_B = _rng.integers(0, 2**63, size=_PERMS, dtype=np.uint64)
 _SHINGLE = 5
 
 
@@ -251,9 +276,16 @@ def _power_tables(n: int) -> tuple[np.ndarray, np.ndarray]:
     return _powers, _inv_powers
 
 
+_EMPTY = np.uint64(2**64 - 1)
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+_STEP = np.uint64(0x632BE59BD9B4E019)
+
+
 def _minhash(text: str, bounds: np.ndarray) -> np.ndarray | None:
-    """MinHash signature over word 5-grams; token hashes are polynomial hashes of the
-    code points, computed for all tokens at once from prefix sums (mod 2**64)."""
+    """A MinHash signature of 64 values over word 5-grams, by one-permutation hashing with
+    densification (Shrivastava 2017): each shingle is hashed once and falls in one of 64
+    bins, whose minimum is kept; an empty bin borrows from the next filled one. Token
+    hashes are polynomial hashes of the code points, all at once from prefix sums."""
     n_tok = len(bounds)
     if n_tok < _SHINGLE:
         return None
@@ -267,21 +299,35 @@ def _minhash(text: str, bounds: np.ndarray) -> np.ndarray | None:
         sh = np.zeros(n, dtype=np.uint64)
         for k in range(_SHINGLE):
             sh = sh * np.uint64(1_000_003) + h[k : k + n]
-        hv = (_A[:, None] * sh[None, :] + _B[:, None]) >> np.uint64(32)
-    return hv.min(axis=1).astype(np.uint32)
+        x = sh * _MIX
+        x ^= x >> np.uint64(31)
+        x *= _STEP
+        bins = (x >> np.uint64(64 - 6)).astype(np.intp)
+        sig = np.full(_PERMS, _EMPTY, dtype=np.uint64)
+        np.minimum.at(sig, bins, x & np.uint64(2**58 - 1))
+        filled = sig != _EMPTY
+        if not filled.all():
+            # densification: an empty bin takes the next filled bin's value (circularly),
+            # shifted by the distance, so two documents agree there only if they agree there
+            pos = np.where(np.concatenate([filled, filled]), np.arange(2 * _PERMS), 4 * _PERMS)
+            nxt = np.minimum.accumulate(pos[::-1])[::-1][:_PERMS]
+            dist = (nxt - np.arange(_PERMS)).astype(np.uint64)
+            sig = np.where(filled, sig, sig[nxt % _PERMS] + dist * _STEP)
+    return sig
 
 
 class _KeyTable:
-    """64-bit key -> int32 value, open addressing in two numpy arrays.
+    """64-bit key -> int32 value, open addressing in two flat arrays.
 
     16 bytes a slot at most half full: about 32 bytes a key, where a dict of Python ints
     costs over 100. Dedup indexes hold ~10 keys a document, so this is what keeps ingest
-    of a million documents under 1 GiB.
+    of a million documents under 1 GiB. ``array`` rather than numpy: probing reads single
+    slots, and an array item is a Python int at a third of a numpy scalar's cost.
     """
 
     def __init__(self, capacity: int = 1 << 12):
-        self._keys = np.zeros(capacity, dtype=np.uint64)
-        self._vals = np.zeros(capacity, dtype=np.int32)
+        self._keys = array("Q", bytes(8 * capacity))
+        self._vals = array("i", bytes(4 * capacity))
         self._mask = capacity - 1
         self._used = 0
 
@@ -289,9 +335,10 @@ class _KeyTable:
         """The value stored for ``key``, storing ``value`` first if there is none."""
         key = (key & 0xFFFFFFFFFFFFFFFF) or 1  # 0 marks an empty slot
         keys = self._keys
-        i = (key * 0x9E3779B97F4A7C15 >> 7) & self._mask
+        mask = self._mask
+        i = ((key * 0x9E3779B97F4A7C15) >> 7) & mask
         while True:
-            k = int(keys[i])
+            k = keys[i]
             if k == 0:
                 keys[i] = key
                 self._vals[i] = value
@@ -300,19 +347,36 @@ class _KeyTable:
                     self._grow()
                 return value
             if k == key:
-                return int(self._vals[i])
-            i = (i + 1) & self._mask
+                return self._vals[i]
+            i = (i + 1) & mask
 
     def _grow(self) -> None:
-        keys, vals = self._keys, self._vals
-        self.__init__(len(keys) * 2)
+        keys = np.frombuffer(self._keys, dtype=np.uint64)
+        vals = np.frombuffer(self._vals, dtype=np.int32)
         used = np.flatnonzero(keys)
+        old_keys, old_vals = keys[used], vals[used]
+        self.__init__(len(keys) * 2)
         # re-insert a slice at a time: the Python ints of all keys at once cost ~80 bytes a
         # key (over 300 MB when the band table of a million documents grows), for a moment
         for lo in range(0, len(used), 1 << 16):
-            part = used[lo : lo + (1 << 16)]
-            for k, v in zip(keys[part].tolist(), vals[part].tolist()):
+            for k, v in zip(old_keys[lo : lo + (1 << 16)].tolist(), old_vals[lo : lo + (1 << 16)].tolist()):
                 self.setdefault(k, v)
+
+
+_BAND_MIX = np.array([(0x9E3779B97F4A7C15 ^ (b * 0xD1B54A32D192ED03)) & 0xFFFFFFFFFFFFFFFF | 1 for b in range(64)], dtype=np.uint64)
+
+
+def _band_keys(sig: np.ndarray) -> np.ndarray:
+    """One 64-bit key a band: its rows mixed (multiply, xor-shift), the band number in the
+    multipliers so equal rows in different bands do not collide."""
+    rows = sig.reshape(_BANDS, _PERMS // _BANDS)
+    with np.errstate(over="ignore"):
+        x = rows * _BAND_MIX[: rows.shape[1]] + np.arange(_BANDS, dtype=np.uint64)[:, None] * np.uint64(0x2545F4914F6CDD1D)
+        x ^= x >> np.uint64(29)
+        x *= np.uint64(0xBF58476D1CE4E5B9)
+        key = np.bitwise_xor.reduce(x, axis=1)
+        key ^= key >> np.uint64(32)
+    return key
 
 
 def _key64(data: bytes) -> int:
@@ -344,10 +408,8 @@ class _SeenIndex:
         self.ids.append(doc_id)
         if sig is None:
             return None
-        rows = _PERMS // _BANDS
         match = None
-        for band in range(_BANDS):
-            key = _key64(bytes([band]) + sig[band * rows : (band + 1) * rows].tobytes())
+        for band, key in enumerate(_band_keys(sig).tolist()):
             first = self._bands.setdefault(key, n)
             if first != n and match is None:
                 match = self.ids[first]

@@ -29,6 +29,7 @@ _TOKEN = re.compile(
     rf"|\S[{_MARKS}]*",  # any other character with its modifiers
 )
 _SENTENCE_END = re.compile(r"[.!?؟…]+[»\"'”’)\]]*(?=\s)|\n+")
+_PUNCT_END = re.compile(r"[.!?؟…]+[»\"'”’)\]]*(?=\s)")
 
 
 def tokenize(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
@@ -64,6 +65,10 @@ def _char_class(ch: str) -> int:
 
 
 def _classes(text: str) -> np.ndarray:
+    return _classes_and_codes(text)[0]
+
+
+def _classes_and_codes(text: str) -> tuple[np.ndarray, np.ndarray]:
     global _table
     if _table is None:
         _table = np.array([_char_class(chr(c)) for c in range(0x10000)], dtype=np.uint8)
@@ -73,7 +78,7 @@ def _classes(text: str) -> np.ndarray:
     if astral.any():
         for i in np.flatnonzero(astral).tolist():
             cls[i] = _char_class(text[i])
-    return cls
+    return cls, cps
 
 
 def _token_bounds(cls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -116,8 +121,8 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     pos = 0
     for m in _SENTENCE_END.finditer(text):
         s = m.start()
-        if text[s] == "." and s and "A" <= text[s - 1] <= "Z" and (s == 1 or not text[s - 2].isalnum()):
-            continue  # a single capital before a dot is an initial (U.S.), not a sentence end
+        if _initial(text, s):
+            continue
         end = m.end() if text[s] != "\n" else s
         spans.append((pos, end))
         pos = m.end()
@@ -145,6 +150,29 @@ def segment(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
 
 
 def segment_arrays(text: str) -> tuple[list[tuple[int, int]], np.ndarray]:
-    """``segment`` with the tokens as an ``(n, 2)`` int64 array of starts and ends."""
-    starts, ends = _token_bounds(_classes(text))
-    return split_sentences(text), np.stack([starts, ends], axis=1)
+    """``segment`` with the tokens as an ``(n, 2)`` int64 array of starts and ends.
+
+    Sentences come from the tokens: every non-space character is in a token, so a
+    sentence trimmed of white space runs from its first token's start to its last
+    token's end (the same spans as ``split_sentences``, without a loop over characters).
+    """
+    cls, cps = _classes_and_codes(text)
+    starts, ends = _token_bounds(cls)
+    if not len(starts):
+        return [], np.stack([starts, ends], axis=1)
+    # a cut anywhere in the white space between two sentences does: every line break, and
+    # the end of each sentence-final punctuation run (one regex scan without the \n branch
+    # is twice as fast as the reference pattern)
+    stops = [m.end() for m in _PUNCT_END.finditer(text) if not _initial(text, m.start())]
+    cuts = np.union1d(np.flatnonzero(cps == 10), np.array(stops, dtype=np.int64))
+    sid = np.searchsorted(cuts, starts, side="right")
+    change = np.flatnonzero(sid[1:] != sid[:-1])
+    first = np.concatenate([[0], change + 1])
+    last = np.concatenate([change, [len(starts) - 1]])
+    sentences = list(zip(starts[first].tolist(), ends[last].tolist()))
+    return sentences, np.stack([starts, ends], axis=1)
+
+
+def _initial(text: str, s: int) -> bool:
+    """A single capital before a dot is an initial (U.S.), not a sentence end."""
+    return text[s] == "." and s > 0 and "A" <= text[s - 1] <= "Z" and (s == 1 or not text[s - 2].isalnum())

@@ -300,3 +300,18 @@ def test_document_from_text_matches_ingest(tmp_path):
     [doc] = _docs(tmp_path / "out")
     mine = document_from_text(BODY, path=doc.source.path)
     assert records.encode(mine) == records.encode(doc)
+
+
+def test_short_different_documents_are_not_near_duplicates(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    for i, t in enumerate(["قال الوزير إن الحملة ستبدأ قريباً.", "وصل الرئيس إلى بغداد أمس في زيارة.",
+                           "أعلنت الشرطة اعتقال ثلاثة مشتبه بهم.", "ارتفعت أسعار النفط في الأسواق اليوم."]):
+        (src / f"{i}.txt").write_text(t, encoding="utf-8")
+    (src / "sub").mkdir()
+    (src / ".hidden").mkdir()
+    (src / ".hidden" / "x.txt").write_text("مخفي لا يقرأ.", encoding="utf-8")
+    (src / "sub" / "z.txt").write_text("ملف في مجلد فرعي.", encoding="utf-8")
+    report = ingest([src], tmp_path / "out", progress=False)
+    assert (report.documents, report.near_duplicates) == (5, 0)
+    assert [d.source.path.rsplit("/", 2)[-2:] for d in _docs(tmp_path / "out")][-1] == ["sub", "z.txt"]

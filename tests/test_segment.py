@@ -48,3 +48,10 @@ def test_vectorized_tokens_equal_the_regex_reference(text):
     assert tokens == tokenize(text)
     for s, e in tokens:
         assert sum(1 for a, b in sentences if a <= s and e <= b) == 1
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=4), _PIECES, st.sampled_from([". ", "؟ ", "!» ", "U.S. ", "\n\n", ".\n", "…"])), max_size=30).map("".join))
+def test_sentences_from_tokens_equal_the_regex_reference(text):
+    sentences, _ = segment(text)
+    assert sentences == split_sentences(text)
