@@ -1,9 +1,24 @@
 """``build_release``: documents + gold -> a self-contained, versioned release folder.
 
-Two streaming passes over the documents: the first records where each document is (file
-and byte offset), its near-duplicate link and digests; the second reads the released
-documents back in (split, id) order and writes each config's Parquet files batch by batch.
-Nothing holds every text in memory, and the output does not depend on input order.
+Memory does not grow with the number of documents: everything kept per document (where it
+is: file and byte offset; its near-duplicate link; digests; its split) lives in a SQLite
+database in a scratch folder, not in Python dicts. The passes:
+
+1. documents: a light decode (id, near_duplicate_of) and the sha256 of each line, into
+   table ``docs``; gold: a light decode (id, document_id, status) into ``gold``. Missing
+   documents and duplicate gold are found with SQL joins.
+2. splits (``splits.plan_splits``): near-duplicate groups and the split of every released
+   document, keeping the previous release's splits (table ``prev``, streamed from its
+   ``splits.jsonl``).
+3. data: released documents and their gold read back by offset in (split, id) order,
+   decoded in full, checked, and written to each config's Parquet file batch by batch;
+   only counters and label tallies stay in memory.
+4. metadata: ``splits.jsonl`` (every document id with its split, group and digests,
+   sorted, written as a stream and listed in the manifest with its sha256), the changelog
+   diff (SQL anti-joins against ``prev``), card, datasheet, Croissant, figure, manifest.
+
+The output does not depend on input order. Gzipped inputs are decompressed once into the
+scratch folder, since seeking in a gzip stream re-reads it from the start.
 
 The release is assembled in a hidden sibling folder and renamed into place at the end, so
 a failed build leaves nothing behind and an existing version is never touched.
@@ -13,10 +28,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import gzip
+import hashlib
+import heapq
 import json
 import os
 import re
 import shutil
+import sqlite3
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -34,15 +52,27 @@ from .features import CONFIGS, arrow_schema, config_features
 from .inputs import CorpusInfo
 from .manifest import MANIFEST
 from .rows import ReleaseRows, annotation_digest, annotation_problems
-from .splits import DEFAULT_RATIOS, DEFAULT_SEED, SPLITS, assign_splits
+from .splits import DEFAULT_RATIOS, DEFAULT_SEED, SPLITS, SplitSummary, check_ratios, create_split_tables, plan_splits
 
 __all__ = ["build_release", "ReleaseResult", "ReleaseFacts", "parse_version", "release_date", "find_previous",
-           "GOLD_STATUSES", "MANIFEST", "FIGURE"]
+           "GOLD_STATUSES", "MANIFEST", "FIGURE", "SPLITS_FILE"]
 
 #: annotation statuses a release takes as gold (imported corpora come as "imported")
 GOLD_STATUSES = ("gold", "imported")
 FIGURE = "label_distribution.png"
+#: every document id with its split, group and digests, one JSON object a line, by id
+SPLITS_FILE = "splits.jsonl"
 _BATCH_ROWS = 2000
+#: rows of the ``documents`` config carry whole texts and token offsets: a smaller batch
+#: keeps the column buffers (Python lists until the batch is built) to a few MiB
+_DOC_BATCH_ROWS = 500
+#: zstd level of the Parquet files. Measured at N = 20,000 (BENCHMARKS.md corpus): level 9
+#: made the files about 4% smaller than Arrow's default (level 1) and the release ~1.3x
+#: slower; the default level is the better trade (what a user re-downloading pays in bytes,
+#: every release build pays in time), and it is what the pyarrow ceiling uses.
+_ZSTD_LEVEL = None
+
+
 def record_files(folder: Path) -> list[Path]:
     return [p for p in jsonl_files([folder], "*.jsonl*") if p.name.endswith((".jsonl", ".jsonl.gz"))]
 _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?$")
@@ -75,16 +105,6 @@ def release_date(date: str | None = None) -> str | None:
 
 
 @dataclass
-class _DocRef:
-    path: Path
-    offset: int
-    line: int
-    near_duplicate_of: str | None
-    digest: str
-    text_sha256: str
-
-
-@dataclass
 class ReleaseFacts:
     """Everything the card, datasheet, Croissant file and changelog say, taken from the data."""
 
@@ -107,7 +127,8 @@ class ReleaseFacts:
     published: tuple[str, str] | None
     annotators: Counter
     policies: Counter
-    unannotated: list[str]
+    #: ingested documents without gold (listed in splits.jsonl with split null)
+    unannotated: int
     near_duplicate_groups: int
     splits: dict
     agreement: dict | None
@@ -133,33 +154,109 @@ class ReleaseResult:
     facts: ReleaseFacts = field(repr=False)
 
 
-def _open(path: Path):
-    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
+class _DocKey(msgspec.Struct):
+    """What pass 1 needs of a Document; msgspec skips the rest (text, tokens) unparsed."""
+
+    id: str
+    near_duplicate_of: str | None = None
 
 
-def _index_documents(paths: Path) -> Iterator[tuple[Document, _DocRef]]:
-    for path in record_files(paths):
-        with _open(path) as f:
-            offset, n = 0, 0
-            for raw in iter(f.readline, b""):
-                n += 1
-                here, offset = offset, offset + len(raw)
-                if not raw.strip():
-                    continue
-                try:
-                    doc = decode_document(raw)
-                except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-                    raise InputError(f"{path}:{n}", f"not a valid Document: {exc}") from None
-                yield doc, _DocRef(path, here, n, doc.near_duplicate_of, text_sha256(raw.decode("utf-8").rstrip("\n")),
-                                   doc.text_sha256)
+class _GoldKey(msgspec.Struct):
+    id: str
+    document_id: str
+    status: str
 
 
-def _read_document(ref: _DocRef, handles: dict) -> Document:
-    f = handles.get(ref.path)
-    if f is None:
-        f = handles[ref.path] = _open(ref.path)
-    f.seek(ref.offset)
-    return decode_document(f.readline())
+class _Sources:
+    """Input files by number. Lines are read back by byte offset; a gzipped file is
+    decompressed once into the scratch folder, as seeking in gzip re-reads from the start."""
+
+    def __init__(self, work: Path):
+        self.work = work
+        self.paths: list[Path] = []  # as given, for messages
+        self._read: list[Path] = []  # what to open for reading by offset
+        self._handles: dict[int, object] = {}
+
+    def lines(self, path: Path) -> Iterator[tuple[int, int, int, bytes]]:
+        """(file number, byte offset, line number, raw line) of every non-blank line."""
+        idx = len(self.paths)
+        self.paths.append(path)
+        if path.suffix != ".gz":
+            self._read.append(path)
+            with open(path, "rb") as f:
+                yield from self._scan(idx, f, None)
+            return
+        spool = self.work / f"spool-{idx:05d}.jsonl"
+        self._read.append(spool)
+        with gzip.open(path, "rb") as f, open(spool, "wb") as out:
+            yield from self._scan(idx, f, out)
+
+    @staticmethod
+    def _scan(idx, f, copy):
+        offset = 0
+        for n, raw in enumerate(f, 1):
+            here, offset = offset, offset + len(raw)
+            if copy is not None:
+                copy.write(raw)
+            if raw.strip():
+                yield idx, here, n, raw
+
+    def read(self, idx: int, offset: int) -> bytes:
+        f = self._handles.get(idx)
+        if f is None:
+            f = self._handles[idx] = open(self._read[idx], "rb")
+        f.seek(offset)
+        return f.readline()
+
+    def where(self, idx: int, line: int) -> str:
+        return f"{self.paths[idx]}:{line}"
+
+    def close(self) -> None:
+        for f in self._handles.values():
+            f.close()
+        self._handles.clear()
+
+
+class _Problems:
+    """The first ``limit`` problems in input order (by a sequence number) and how many in all:
+    a corpus with a million bad records must not hold a million messages."""
+
+    def __init__(self, limit: int = 30):
+        self.limit = limit
+        self.total = 0
+        self._heap: list[tuple[int, str]] = []  # max-heap by sequence (negated)
+
+    def add(self, seq: int, message: str) -> None:
+        self.total += 1
+        item = (-seq, message)
+        if len(self._heap) < self.limit:
+            heapq.heappush(self._heap, item)
+        elif item > self._heap[0]:
+            heapq.heapreplace(self._heap, item)
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+    def report(self) -> str:
+        shown = [m for _, m in sorted(self._heap, reverse=True)]
+        head = "\n  ".join(shown)
+        more = f"\n  … and {self.total - len(shown)} more" if self.total > len(shown) else ""
+        return f"{self.total} problem(s) in the release inputs; nothing was released:\n  {head}{more}"
+
+
+def _problem_report(problems: list[str], limit: int = 30) -> str:
+    p = _Problems(limit)
+    for i, m in enumerate(problems):
+        p.add(i, m)
+    return p.report()
+
+
+def _open_db(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path)
+    # a scratch database: no journal, no fsync; the page cache bounds its memory (64 MiB)
+    for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -65536", "temp_store = FILE"):
+        db.execute(f"PRAGMA {pragma}")
+    return db
 
 
 def find_previous(releases: Path | None, version: str) -> Path | None:
@@ -204,6 +301,7 @@ def build_release(
 
     log = log or (lambda msg: None)
     parse_version(version)
+    ratios = check_ratios(ratios)
     out = Path(out)
     target = out / version
     if target.exists():
@@ -223,194 +321,298 @@ def build_release(
     prev = changelog.load_previous(prev_dir) if prev_dir else None
     if prev is not None and parse_version(prev.version) >= parse_version(version):
         raise ReleaseError(f"version {version} must be greater than the previous release {prev.version}")
-
     if not Path(documents).exists():
         raise ReleaseError(f"{documents}: no documents folder; make it first, e.g. `corpus ingest seeds --out {documents}`")
-    # pass 1: where each document is, and its digests
-    refs: dict[str, _DocRef] = {}
-    for doc, ref in _index_documents(Path(documents)):
-        if doc.id in refs:
-            other = refs[doc.id]
-            raise ReleaseError(f"{ref.path}:{ref.line}: document id {doc.id!r} also at {other.path}:{other.line}")
-        refs[doc.id] = ref
-    if not refs:
-        raise ReleaseError(f"{documents}: no documents (run `corpus ingest` first)")
-    gold_by_doc, where = _load_gold(Path(gold), refs)
-    released = sorted(gold_by_doc)
-    unannotated = sorted(set(refs) - set(gold_by_doc))
-    log(f"{len(refs)} documents, {len(released)} with gold, {len(unannotated)} without")
+    if not Path(gold).exists():
+        raise ReleaseError(f"{gold}: no gold annotations folder; make it with `corpus adjudicate` (or give --gold)")
 
-    links = {d: refs[d].near_duplicate_of for d in released}
-    plan = assign_splits(links, seed=seed, ratios=ratios, previous=prev.assignment if prev else None, resplit=resplit)
-
-    features = config_features(ontology)
-    schemas = {c: arrow_schema(f, config=c, version=version) for c, f in features.items()}
-    out.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{version}.", suffix=".tmp", dir=out))
+    work = Path(tempfile.mkdtemp(prefix=f"corpus-release-{version}-"))
+    sources = _Sources(work)
+    db = _open_db(work / "release.sqlite")
+    tmp = None
     try:
-        facts = _write_data(tmp, version, date, info, ontology, features, schemas, refs, gold_by_doc, where,
-                            released, unannotated, plan, agreement, prev, log)
-        facts.changes = changelog.compare(prev, facts, refs, gold_by_doc, plan) if prev else None
-        manifest = _write_metadata(tmp, facts, refs, gold_by_doc, plan, prev)
+        n_docs = _index_documents(db, sources, Path(documents))
+        if not n_docs:
+            raise ReleaseError(f"{documents}: no documents (run `corpus ingest` first)")
+        n_gold = _index_gold(db, sources, Path(gold))
+        unannotated = _check_unannotated(db, sources)
+        log(f"{n_docs} documents, {n_gold} with gold, {unannotated} without")
+
+        if prev is not None:  # before the split tables: it makes the full ``prev`` table
+            changelog.load_previous_documents(prev, db)
+        create_split_tables(db)
+        db.execute("INSERT INTO released SELECT g.doc, d.ndup FROM gold g JOIN docs d ON d.id = g.doc")
+        summary = plan_splits(db, seed=seed, ratios=ratios, resplit=resplit)
+        db.commit()
+
+        features = config_features(ontology)
+        schemas = {c: arrow_schema(f, config=c, version=version) for c, f in features.items()}
+        out.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{version}.", suffix=".tmp", dir=out))
+        facts = _write_data(tmp, db, sources, version, date, info, ontology, features, schemas, unannotated,
+                            summary, agreement, prev, log)
+        facts.changes = changelog.compare(prev, facts, db, summary) if prev else None
+        manifest = _write_metadata(tmp, facts, db, n_docs, prev)
         try:
             os.rename(tmp, target)
         except OSError as exc:
             raise ReleaseError(f"{target}: cannot move the release into place: {exc}") from None
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        sources.close()
+        db.close()
+        shutil.rmtree(work, ignore_errors=True)
     log(f"release {version} written to {target}")
     return ReleaseResult(target, version, manifest, facts)
 
 
-def _load_gold(paths: Path, refs: dict[str, _DocRef]) -> tuple[dict[str, Annotation], dict[str, str]]:
-    if not paths.exists():
-        raise ReleaseError(f"{paths}: no gold annotations folder; make it with `corpus adjudicate` (or give --gold)")
-    gold: dict[str, Annotation] = {}
-    where: dict[str, str] = {}
-    problems: list[str] = []
-    for path in record_files(paths):
-        with _open(path) as f:
-            for n, raw in enumerate(f, 1):
-                if not raw.strip():
-                    continue
-                here = f"{path}:{n}"
-                try:
-                    ann = decode_annotation(raw)
-                except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-                    problems.append(f"{here}: not a valid Annotation: {exc}")
-                    continue
-                if ann.status not in GOLD_STATUSES:
-                    problems.append(f"{here}: annotation {ann.id!r} of document {ann.document_id!r}: $.status: "
-                                    f"only {' or '.join(GOLD_STATUSES)} annotations are released (value {ann.status!r})")
-                elif ann.document_id not in refs:
-                    problems.append(f"{here}: annotation {ann.id!r}: $.document_id: no such document "
-                                    f"(value {ann.document_id!r})")
-                elif ann.document_id in gold:
-                    problems.append(f"{here}: annotation {ann.id!r}: $.document_id: document {ann.document_id!r} "
-                                    f"already has gold at {where[ann.document_id]}")
-                else:
-                    gold[ann.document_id] = ann
-                    where[ann.document_id] = here
+def _index_documents(db: sqlite3.Connection, sources: _Sources, folder: Path) -> int:
+    """Pass 1 over the documents into table ``docs``; a repeated id is an error naming both places."""
+    db.execute("CREATE TABLE docs (id TEXT PRIMARY KEY, f INT, off INT, line INT, ndup TEXT, digest TEXT) WITHOUT ROWID")
+    decoder = msgspec.json.Decoder(_DocKey)
+    batch: list[tuple] = []
+    n = 0
+
+    def flush():
+        try:
+            db.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?)", batch)
+        except sqlite3.IntegrityError:
+            db.rollback()
+            _raise_duplicate_document(db, sources, batch)
+        batch.clear()
+
+    for path in record_files(folder):
+        for idx, off, line, raw in sources.lines(path):
+            try:
+                key = decoder.decode(raw)
+            except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+                raise InputError(sources.where(idx, line), f"not a valid Document: {exc}") from None
+            batch.append((key.id, idx, off, line, key.near_duplicate_of, hashlib.sha256(raw.rstrip(b"\n")).hexdigest()))
+            n += 1
+            if len(batch) >= 5000:
+                flush()
+                db.commit()
+    flush()
+    db.commit()
+    return n
+
+
+def _raise_duplicate_document(db, sources: _Sources, batch: list[tuple]) -> None:
+    """A batch hit an id seen before: find the first repeated one, say where both are."""
+    seen: dict[str, tuple] = {}
+    for row in batch:
+        other = seen.get(row[0]) or db.execute("SELECT id, f, off, line FROM docs WHERE id = ?", (row[0],)).fetchone()
+        if other is not None:
+            o = seen.get(row[0]) or other
+            raise ReleaseError(f"{sources.where(row[1], row[3])}: document id {row[0]!r} also at "
+                               f"{sources.where(o[1], o[3])}")
+        seen[row[0]] = row
+    raise ReleaseError("duplicate document id in the inputs")  # pragma: no cover - the loop finds it
+
+
+def _index_gold(db: sqlite3.Connection, sources: _Sources, folder: Path) -> int:
+    """Gold annotations into table ``gold``: where each is; every problem (not an
+    Annotation, not gold, no such document, a second gold for a document) is reported."""
+    db.execute("CREATE TABLE gold (seq INTEGER PRIMARY KEY, doc TEXT, ann TEXT, f INT, off INT, line INT)")
+    decoder = msgspec.json.Decoder(_GoldKey)
+    problems = _Problems()
+    batch: list[tuple] = []
+    seq = 0
+    for path in record_files(folder):
+        for idx, off, line, raw in sources.lines(path):
+            seq += 1
+            here = sources.where(idx, line)
+            try:
+                key = decoder.decode(raw)
+            except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+                problems.add(seq, f"{here}: not a valid Annotation: {exc}")
+                continue
+            if key.status not in GOLD_STATUSES:
+                problems.add(seq, f"{here}: annotation {key.id!r} of document {key.document_id!r}: $.status: "
+                                  f"only {' or '.join(GOLD_STATUSES)} annotations are released (value {key.status!r})")
+                continue
+            batch.append((seq, key.document_id, key.id, idx, off, line))
+            if len(batch) >= 5000:
+                db.executemany("INSERT INTO gold VALUES (?, ?, ?, ?, ?, ?)", batch)
+                batch.clear()
+    db.executemany("INSERT INTO gold VALUES (?, ?, ?, ?, ?, ?)", batch)
+    db.execute("CREATE INDEX gold_doc ON gold (doc, seq)")
+    for seq, ann, doc, idx, line in db.execute(
+            "SELECT seq, ann, doc, f, line FROM gold g WHERE NOT EXISTS (SELECT 1 FROM docs d WHERE d.id = g.doc)"):
+        problems.add(seq, f"{sources.where(idx, line)}: annotation {ann!r}: $.document_id: no such document (value {doc!r})")
+    for seq, ann, doc, idx, line, fidx, fline in db.execute(
+            "SELECT g.seq, g.ann, g.doc, g.f, g.line, first.f, first.line FROM "
+            "(SELECT doc, min(seq) AS m FROM gold GROUP BY doc HAVING count(*) > 1) x "
+            "JOIN gold g ON g.doc = x.doc AND g.seq > x.m JOIN gold first ON first.seq = x.m "
+            "WHERE EXISTS (SELECT 1 FROM docs d WHERE d.id = g.doc)"):
+        problems.add(seq, f"{sources.where(idx, line)}: annotation {ann!r}: $.document_id: document {doc!r} "
+                          f"already has gold at {sources.where(fidx, fline)}")
     if problems:
-        raise ReleaseError(_problem_report(problems))
-    if not gold:
-        raise ReleaseError(f"{paths}: no gold annotations; a release holds adjudicated (gold) documents only")
-    return gold, where
+        raise ReleaseError(problems.report())
+    n = db.execute("SELECT count(*) FROM gold").fetchone()[0]
+    if not n:
+        raise ReleaseError(f"{folder}: no gold annotations; a release holds adjudicated (gold) documents only")
+    db.commit()
+    return n
 
 
-def _problem_report(problems: list[str], limit: int = 30) -> str:
-    head = "\n  ".join(problems[:limit])
-    more = f"\n  … and {len(problems) - limit} more" if len(problems) > limit else ""
-    return f"{len(problems)} problem(s) in the release inputs; nothing was released:\n  {head}{more}"
+def _check_unannotated(db: sqlite3.Connection, sources: _Sources) -> int:
+    """Documents without gold are not released, but are still checked to be Documents
+    (pass 1 read only their id and link); returns how many there are."""
+    n = 0
+    for idx, off, line in db.execute("SELECT d.f, d.off, d.line FROM docs d WHERE NOT EXISTS "
+                                     "(SELECT 1 FROM gold g WHERE g.doc = d.id) ORDER BY d.f, d.off"):
+        n += 1
+        try:
+            decode_document(sources.read(idx, off))
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            raise InputError(sources.where(idx, line), f"not a valid Document: {exc}") from None
+    return n
 
 
-def _write_data(tmp, version, date, info, ontology, features, schemas, refs, gold_by_doc, where, released,
-                unannotated, plan, agreement, prev, log) -> ReleaseFacts:
+_SPLIT_ORDER = "CASE a.split " + " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(SPLITS)) + " END"
+
+
+def _write_data(tmp, db, sources, version, date, info, ontology, features, schemas, unannotated, summary, agreement,
+                prev, log) -> ReleaseFacts:
     import pyarrow.parquet as pq
 
     files: dict[str, dict[str, dict]] = {}
     totals = {s: Counter() for s in SPLITS}
     labels = {k: {s: Counter() for s in SPLITS} for k in ("entities", "events", "levels", "roles")}
     facts_counters = {k: Counter() for k in ("normalization", "languages", "formats", "outlets", "annotators", "policies")}
-    published: list[str] = []
-    problems: list[str] = []
+    published: list[str] = []  # [earliest, latest]
+    problems = _Problems()
     ner_stats = None
-    handles: dict = {}
-    by_split = {s: [d for d in released if plan.assignment[d] == s] for s in SPLITS}
-    try:
-        for split in SPLITS:
-            rows = ReleaseRows(features, ontology, schemas)
-            writers: dict = {}
+    db.execute("CREATE TABLE pd (id TEXT PRIMARY KEY, text TEXT, gold TEXT, entities INT, events INT) WITHOUT ROWID")
+    per_doc: list[tuple] = []
+    rows = writers = split = None
+    level = {} if _ZSTD_LEVEL is None else {"compression_level": _ZSTD_LEVEL}
 
-            def flush(final: bool = False) -> None:
-                for config in features:
-                    n = rows.rows(config)
-                    if n == 0 or (not final and n < _BATCH_ROWS):
-                        continue
-                    rel = f"{config}/{split}-00000-of-00001.parquet"
-                    if config not in writers:
-                        (tmp / config).mkdir(exist_ok=True)
-                        writers[config] = pq.ParquetWriter(
-                            tmp / rel, schemas[config], compression="zstd", compression_level=9,
-                            write_statistics=True, store_schema=True)
-                        files.setdefault(config, {})[split] = {"rows": 0, "num_bytes": 0, "path": rel}
-                    batch = rows.batch(config)
-                    writers[config].write_batch(batch)
-                    entry = files[config][split]
-                    entry["rows"] += batch.num_rows
-                    entry["num_bytes"] += batch.nbytes
+    def flush(final: bool = False) -> None:
+        for config in features:
+            n = rows.rows(config)
+            limit = _DOC_BATCH_ROWS if config == "documents" else _BATCH_ROWS
+            if n == 0 or (not final and n < limit):
+                continue
+            rel = f"{config}/{split}-00000-of-00001.parquet"
+            if config not in writers:
+                (tmp / config).mkdir(exist_ok=True)
+                writers[config] = pq.ParquetWriter(tmp / rel, schemas[config], compression="zstd",
+                                                   write_statistics=True, store_schema=True, **level)
+                files.setdefault(config, {})[split] = {"rows": 0, "num_bytes": 0, "path": rel}
+            batch = rows.batch(config)
+            writers[config].write_batch(batch)
+            entry = files[config][split]
+            entry["rows"] += batch.num_rows
+            entry["num_bytes"] += batch.nbytes
 
-            for doc_id in by_split[split]:
-                doc = _read_document(refs[doc_id], handles)
-                ann = gold_by_doc[doc_id]
-                found = list(annotation_problems(doc, ann, ontology))
-                if found:
-                    problems += [f"{where[doc_id]}: document {doc_id!r}: annotation {ann.id!r}: {p}: {m} (value {v!r})"
-                                 for p, m, v in found]
-                    continue
-                rows.add(doc, ann)
-                t = totals[split]
-                t["documents"] += 1
-                t["sentences"] += len(doc.sentences)
-                t["tokens"] += len(doc.tokens)
-                t["characters"] += len(doc.text)
-                t["entities"] += len(ann.entities)
-                t["events"] += len(ann.events)
-                t["arguments"] += sum(len(e.arguments) for e in ann.events)
-                labels["entities"][split].update(e.type for e in ann.entities)
-                labels["levels"][split].update(e.level or "none" for e in ann.entities)
-                labels["events"][split].update(e.type for e in ann.events)
-                labels["roles"][split].update(a.role for e in ann.events for a in e.arguments)
-                facts_counters["normalization"][f"{doc.normalization.profile} {doc.normalization.version}"] += 1
-                facts_counters["languages"][doc.language] += 1
-                facts_counters["formats"][doc.source.format] += 1
-                if doc.metadata.outlet:
-                    facts_counters["outlets"][doc.metadata.outlet] += 1
-                if doc.metadata.published:
-                    published.append(doc.metadata.published)
-                annotators = ann.provenance.annotators if ann.provenance and ann.provenance.annotators else [ann.annotator]
-                facts_counters["annotators"].update(annotators)
-                facts_counters["policies"][ann.provenance.policy if ann.provenance else ann.status] += 1
-                flush()
-            flush(final=True)
-            for config, w in writers.items():
-                w.close()
-                entry = files[config][split]
-                entry["bytes"] = (tmp / entry["path"]).stat().st_size
-            stats = rows.stats.to_dict()
-            if ner_stats is None:
-                ner_stats = stats
-            else:
-                for k, v in stats.items():
-                    if k == "examples":
-                        for kind, ex in v.items():
-                            ner_stats["examples"].setdefault(kind, [])
-                            ner_stats["examples"][kind] = (ner_stats["examples"][kind] + ex)[:5]
-                    else:
-                        ner_stats[k] += v
-            log(f"{split}: {totals[split]['documents']} documents")
-    finally:
-        for f in handles.values():
-            f.close()
+    def close_split() -> None:
+        nonlocal ner_stats
+        flush(final=True)
+        for config, w in writers.items():
+            w.close()
+            entry = files[config][split]
+            entry["bytes"] = (tmp / entry["path"]).stat().st_size
+        stats = rows.stats.to_dict()
+        if ner_stats is None:
+            ner_stats = stats
+        else:
+            for k, v in stats.items():
+                if k == "examples":
+                    for kind, ex in v.items():
+                        ner_stats["examples"].setdefault(kind, [])
+                        ner_stats["examples"][kind] = (ner_stats["examples"][kind] + ex)[:5]
+                else:
+                    ner_stats[k] += v
+        log(f"{split}: {totals[split]['documents']} documents")
+
+    query = db.execute(
+        f"SELECT a.split, a.id, d.f, d.off, d.line, g.f, g.off, g.line FROM asg a JOIN docs d ON d.id = a.id "
+        f"JOIN gold g ON g.doc = a.id ORDER BY {_SPLIT_ORDER}, a.id")
+    seq = 0
+    for s, doc_id, df, doff, dline, gf, goff, gline in query:
+        seq += 1
+        if s != split:
+            if split is not None:
+                close_split()
+            split, rows, writers = s, ReleaseRows(features, ontology, schemas), {}
+        gwhere = sources.where(gf, gline)
+        try:
+            doc = decode_document(sources.read(df, doff))
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            raise InputError(sources.where(df, dline), f"not a valid Document: {exc}") from None
+        try:
+            ann = decode_annotation(sources.read(gf, goff))
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            problems.add(seq, f"{gwhere}: not a valid Annotation: {exc}")
+            continue
+        found = list(annotation_problems(doc, ann, ontology))
+        if found:
+            for p, m, v in found:
+                problems.add(seq, f"{gwhere}: document {doc_id!r}: annotation {ann.id!r}: {p}: {m} (value {v!r})")
+            continue
+        if problems:  # nothing will be released: only look for more problems
+            continue
+        per_doc.append((doc_id, doc.text_sha256, annotation_digest(ann), len(ann.entities), len(ann.events)))
+        if len(per_doc) >= 5000:
+            db.executemany("INSERT INTO pd VALUES (?, ?, ?, ?, ?)", per_doc)
+            per_doc.clear()
+        rows.add(doc, ann)
+        t = totals[split]
+        t["documents"] += 1
+        t["sentences"] += len(doc.sentences)
+        t["tokens"] += len(doc.tokens)
+        t["characters"] += len(doc.text)
+        t["entities"] += len(ann.entities)
+        t["events"] += len(ann.events)
+        t["arguments"] += sum(len(e.arguments) for e in ann.events)
+        labels["entities"][split].update(e.type for e in ann.entities)
+        labels["levels"][split].update(e.level or "none" for e in ann.entities)
+        labels["events"][split].update(e.type for e in ann.events)
+        labels["roles"][split].update(a.role for e in ann.events for a in e.arguments)
+        facts_counters["normalization"][f"{doc.normalization.profile} {doc.normalization.version}"] += 1
+        facts_counters["languages"][doc.language] += 1
+        facts_counters["formats"][doc.source.format] += 1
+        if doc.metadata.outlet:
+            facts_counters["outlets"][doc.metadata.outlet] += 1
+        p = doc.metadata.published
+        if p:
+            if not published:
+                published = [p, p]
+            elif p < published[0]:
+                published[0] = p
+            elif p > published[1]:
+                published[1] = p
+        annotators = ann.provenance.annotators if ann.provenance and ann.provenance.annotators else [ann.annotator]
+        facts_counters["annotators"].update(annotators)
+        facts_counters["policies"][ann.provenance.policy if ann.provenance else ann.status] += 1
+        flush()
     if problems:
-        raise ReleaseError(_problem_report(problems))
+        raise ReleaseError(problems.report())
+    if split is not None:
+        close_split()
+    db.executemany("INSERT INTO pd VALUES (?, ?, ?, ?, ?)", per_doc)
+    db.commit()
     files = {c: {s: files[c][s] for s in SPLITS if s in files[c]} for c in CONFIGS if c in files}
     return ReleaseFacts(
         version=version, date=date, info=info, ontology=ontology, features=features, files=files,
         totals=totals, labels=labels, ner_stats=ner_stats or {},
         normalization=facts_counters["normalization"], languages=facts_counters["languages"],
         formats=facts_counters["formats"], outlets=facts_counters["outlets"],
-        published=(min(published), max(published)) if published else None,
+        published=tuple(published) if published else None,
         annotators=facts_counters["annotators"], policies=facts_counters["policies"],
         unannotated=unannotated,
-        near_duplicate_groups=len(set(plan.group_of.values())),
-        splits=plan.to_manifest(), agreement=agreement,
+        near_duplicate_groups=summary.groups,
+        splits=summary.to_manifest(SPLITS_FILE), agreement=agreement,
         previous_version=prev.version if prev else None,
     )
 
 
-def _write_metadata(tmp: Path, facts: ReleaseFacts, refs, gold_by_doc, plan, prev) -> dict:
+def _write_metadata(tmp: Path, facts: ReleaseFacts, db: sqlite3.Connection, n_docs: int, prev) -> dict:
     from ..io import atomic_write
     from . import card, changelog, croissant, datasheet, figure, manifest
 
@@ -430,22 +632,52 @@ def _write_metadata(tmp: Path, facts: ReleaseFacts, refs, gold_by_doc, plan, pre
     atomic_write(tmp / "DATASHEET.md", datasheet.render_datasheet(facts))
     atomic_write(tmp / "CHANGELOG.md", changelog.render_changelog(facts, prev))
     atomic_write(tmp / "croissant.json", croissant.render_croissant(tmp, facts))
-    per_doc = {
-        d: {"document": refs[d].digest, "text": refs[d].text_sha256, "gold": annotation_digest(gold_by_doc[d]),
-            "entities": len(gold_by_doc[d].entities), "events": len(gold_by_doc[d].events)}
-        for d in sorted(gold_by_doc)
-    }
+    docs_digest, gold_digest, released = _write_splits_file(tmp / SPLITS_FILE, db)
     inputs = {
-        "documents": {"count": len(refs), "released": len(gold_by_doc),
-                      "sha256": _digest_lines(f"{d} {refs[d].digest}" for d in sorted(refs))},
-        "gold": {"count": len(gold_by_doc),
-                 "sha256": _digest_lines(f"{d} {per_doc[d]['gold']}" for d in sorted(per_doc))},
+        "documents": {"count": n_docs, "released": released, "sha256": docs_digest},
+        "gold": {"count": released, "sha256": gold_digest},
         "unannotated": facts.unannotated,
-        "per_document": per_doc,
+        "per_document": SPLITS_FILE,
     }
     return manifest.write_manifest(tmp, facts, inputs)
 
 
-def _digest_lines(lines) -> str:
-    return text_sha256("\n".join(lines))
+class _LineDigest:
+    """sha256 of lines joined by newlines, fed one line at a time."""
 
+    def __init__(self):
+        self.h = hashlib.sha256()
+        self.first = True
+
+    def add(self, line: str) -> None:
+        self.h.update((line if self.first else "\n" + line).encode("utf-8"))
+        self.first = False
+
+    def hexdigest(self) -> str:
+        return self.h.hexdigest()
+
+
+def _write_splits_file(path: Path, db: sqlite3.Connection) -> tuple[str, str, int]:
+    """Every document id, by id: split (null: no gold, not released), near-duplicate group,
+    sha256 of its input line and of its text, the digest of its gold and its counts.
+    Returns the digests of the documents and gold inputs, and the released count."""
+    encode = msgspec.json.Encoder().encode
+    docs, gold = _LineDigest(), _LineDigest()
+    released = 0
+    with open(path, "wb") as f:
+        buf = []
+        for doc_id, digest, split, grp, text, gdigest, ents, evs in db.execute(
+                "SELECT d.id, d.digest, a.split, a.grp, p.text, p.gold, p.entities, p.events FROM docs d "
+                "LEFT JOIN asg a ON a.id = d.id LEFT JOIN pd p ON p.id = d.id ORDER BY d.id"):
+            docs.add(f"{doc_id} {digest}")
+            if split is not None:
+                released += 1
+                gold.add(f"{doc_id} {gdigest}")
+            buf.append(encode({"id": doc_id, "split": split, "group": grp, "document": digest, "text": text,
+                               "gold": gdigest, "entities": ents, "events": evs}))
+            if len(buf) >= 5000:
+                f.write(b"\n".join(buf) + b"\n")
+                buf.clear()
+        if buf:
+            f.write(b"\n".join(buf) + b"\n")
+    return docs.hexdigest(), gold.hexdigest(), released

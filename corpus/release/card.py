@@ -234,7 +234,7 @@ def render_card(facts: "ReleaseFacts") -> str:
           f"that always lands in a single split ({facts.near_duplicate_groups} such groups); new groups are taken in "
           f"the order of sha256(seed:group), seed {facts.splits['seed']}, each going to the split furthest below its "
           f"target share (train {ratios['train']}, validation {ratios['validation']}, test {ratios['test']}). A document "
-          f"keeps its split from one release to the next; `manifest.json` records the split of every document id.", ""]
+          f"keeps its split from one release to the next; `splits.jsonl` (listed with its sha256 in `manifest.json`) records the split of every document id.", ""]
     missing = [s for s in SPLITS if s not in splits]
     if missing:
         L += [f"Empty in this release: {', '.join(missing)} (too few documents); such splits are left out of the "
@@ -262,7 +262,7 @@ def render_card(facts: "ReleaseFacts") -> str:
           f" ({len(facts.ontology.entity_types)} entity types, {len(facts.ontology.event_types)} event types, "
           f"{len(facts.ontology.roles)} roles).", ""]
     if facts.unannotated:
-        L += [f"{len(facts.unannotated)} ingested documents have no gold annotation yet and are not in this release.", ""]
+        L += [f"{facts.unannotated} ingested documents have no gold annotation yet and are not in this release.", ""]
     L += ["### Inter-annotator agreement", ""] + agreement_lines(facts.agreement) + [""]
 
     L += ["## Text and schema", "",
@@ -295,6 +295,7 @@ def render_card(facts: "ReleaseFacts") -> str:
           "- `croissant.json`: MLCommons Croissant metadata of the files and fields.",
           "- `CHANGELOG.md`: what changed since the previous release.",
           "- `features.json`: the Features of every config (also the Parquet schema).",
-          "- `manifest.json`: sha256 of every file, the split of every document, counts; check it with "
+          "- `splits.jsonl`: every document id with its split, near-duplicate group and digests, sorted by id.",
+          "- `manifest.json`: sha256 of every file, inputs, split parameters, counts; check it with "
           "`corpus verify DIR`.", ""]
     return "\n".join(L)

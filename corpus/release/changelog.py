@@ -1,7 +1,9 @@
 """What changed since the previous release, and the semantic-versioning rules it implies.
 
-The previous release is read from its own folder: ``manifest.json`` (the split and digests
-of every document) and ``features.json`` (the Features of every config). Schema changes are
+The previous release is read from its own folder: ``manifest.json``, ``splits.jsonl`` (the
+split and digests of every document, streamed into the release's scratch database, where
+the diff is a few SQL anti-joins, not dicts of every id) and ``features.json`` (the
+Features of every config). Schema changes are
 classified: removing or retyping a field, or renaming/reordering labels, is *breaking* and
 needs a major release (a minor one while the major version is 0, as semver allows for
 initial development); adding fields, configs or labels at the end is *additive* and needs
@@ -16,13 +18,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ReleaseError
-from .manifest import read_manifest
+from .manifest import iter_documents, read_manifest
 
 if TYPE_CHECKING:  # pragma: no cover
     from .build import ReleaseFacts
 
-__all__ = ["PreviousRelease", "Changes", "load_previous", "compare", "render_changelog", "flatten_features",
-           "FEATURES_FILE"]
+__all__ = ["PreviousRelease", "Changes", "load_previous", "load_previous_documents", "compare", "render_changelog",
+           "flatten_features", "FEATURES_FILE"]
 
 FEATURES_FILE = "features.json"
 _SHOW = 50
@@ -33,8 +35,6 @@ class PreviousRelease:
     path: Path
     version: str
     manifest: dict
-    assignment: dict[str, str]
-    per_document: dict[str, dict]
     features: dict[str, list]
     changelog: str
 
@@ -52,11 +52,25 @@ def load_previous(folder: Path) -> PreviousRelease:
         path=folder,
         version=manifest["version"],
         manifest=manifest,
-        assignment=dict(manifest.get("splits", {}).get("assignment", {})),
-        per_document=dict(manifest.get("inputs", {}).get("per_document", {})),
         features=features,
         changelog=log.read_text(encoding="utf-8") if log.is_file() else "",
     )
+
+
+def load_previous_documents(prev: PreviousRelease, db) -> None:
+    """The previous release's released documents into table ``prev`` of ``db``: id, split,
+    text and gold digests, entity and event counts (what ``compare`` and the splits need)."""
+    db.execute("CREATE TABLE prev (id TEXT PRIMARY KEY, split TEXT, text TEXT, gold TEXT, entities INT, events INT) "
+               "WITHOUT ROWID")
+    batch = []
+    for d in iter_documents(prev.path, prev.manifest):
+        if d.get("split") is None:
+            continue
+        batch.append((d["id"], d["split"], d.get("text"), d.get("gold"), d.get("entities"), d.get("events")))
+        if len(batch) >= 5000:
+            db.executemany("INSERT INTO prev VALUES (?, ?, ?, ?, ?, ?)", batch)
+            batch.clear()
+    db.executemany("INSERT INTO prev VALUES (?, ?, ?, ?, ?, ?)", batch)
 
 
 def flatten_features(items: list, prefix: str = "") -> dict[str, object]:
@@ -90,7 +104,11 @@ def _flatten_one(item: dict, path: str) -> dict:
 
 @dataclass
 class Changes:
+    """What changed. The document lists hold the first ``_SHOW`` ids (what the changelog
+    shows); ``totals`` has how many there are of each."""
+
     previous: str
+    totals: dict[str, int] = field(default_factory=dict)
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     text_changed: list[str] = field(default_factory=list)
@@ -134,26 +152,37 @@ def _schema_changes(old: dict[str, list], new: dict[str, list], ch: Changes) -> 
                     ch.breaking.append(f"`{config}`: field `{path}` changed type from {x!r} to {y!r}")
 
 
-def compare(prev: PreviousRelease, facts: "ReleaseFacts", refs: dict, gold_by_doc: dict, plan) -> Changes:
-    """The changes from ``prev`` to the release being built; raises if the version is too small."""
+def _sample(db, sql: str) -> tuple[int, list]:
+    n, first = 0, []
+    for row in db.execute(sql):
+        n += 1
+        if len(first) < _SHOW:
+            first.append(row)
+    return n, first
+
+
+def compare(prev: PreviousRelease, facts: "ReleaseFacts", db, summary) -> Changes:
+    """The changes from ``prev`` to the release being built (tables ``asg``, ``pd`` and
+    ``prev`` of ``db``); raises if the version is too small."""
     from .build import parse_version
     from .features import features_yaml
-    from .rows import annotation_digest
 
     ch = Changes(prev.version)
-    old_docs = prev.per_document
-    new_ids = set(gold_by_doc)
-    ch.added = sorted(new_ids - set(old_docs))
-    ch.removed = sorted(set(old_docs) - new_ids)
-    for d in sorted(new_ids & set(old_docs)):
-        o = old_docs[d]
-        if o.get("text") != refs[d].text_sha256:
-            ch.text_changed.append(d)
-        if o.get("gold") != annotation_digest(gold_by_doc[d]):
-            ann = gold_by_doc[d]
-            ch.gold_changed.append((d, {"entities": o.get("entities"), "events": o.get("events")},
-                                    {"entities": len(ann.entities), "events": len(ann.events)}))
-    ch.moved = list(plan.moved)
+    t = ch.totals
+    t["added"], rows = _sample(db, "SELECT a.id FROM asg a WHERE NOT EXISTS (SELECT 1 FROM prev p WHERE p.id = a.id) "
+                                   "ORDER BY a.id")
+    ch.added = [r[0] for r in rows]
+    t["removed"], rows = _sample(db, "SELECT p.id FROM prev p WHERE NOT EXISTS (SELECT 1 FROM asg a WHERE a.id = p.id) "
+                                     "ORDER BY p.id")
+    ch.removed = [r[0] for r in rows]
+    t["text_changed"], rows = _sample(db, "SELECT p.id FROM prev p JOIN pd n ON n.id = p.id WHERE p.text IS NOT n.text "
+                                          "ORDER BY p.id")
+    ch.text_changed = [r[0] for r in rows]
+    t["gold_changed"], rows = _sample(db, "SELECT p.id, p.entities, p.events, n.entities, n.events FROM prev p "
+                                          "JOIN pd n ON n.id = p.id WHERE p.gold IS NOT n.gold ORDER BY p.id")
+    ch.gold_changed = [(d, {"entities": a, "events": b}, {"entities": c, "events": e}) for d, a, b, c, e in rows]
+    t["moved"] = summary.moved_total
+    ch.moved = list(summary.moved[:_SHOW])
     m = prev.manifest
     old_schema = m.get("schema_version", "")
     if old_schema.split(".")[0] != facts.schema_version.split(".")[0]:
@@ -187,9 +216,9 @@ def _ref(r) -> str:
     return f"{r.get('name')} {r.get('version')}" if isinstance(r, dict) else repr(r)
 
 
-def _ids(ids: list[str]) -> str:
+def _ids(ids: list[str], total: int) -> str:
     shown = ", ".join(f"`{d}`" for d in ids[:_SHOW])
-    return shown + (f" … and {len(ids) - _SHOW} more" if len(ids) > _SHOW else "")
+    return shown + (f" … and {total - len(ids[:_SHOW])} more" if total > len(ids[:_SHOW]) else "")
 
 
 def render_changelog(facts: "ReleaseFacts", prev: PreviousRelease | None) -> str:
@@ -210,22 +239,30 @@ def render_changelog(facts: "ReleaseFacts", prev: PreviousRelease | None) -> str
             ("Schema: additions", ch.additive),
             ("Other changes", ch.other),
         ]
+        total = ch.totals.get
         if ch.added:
-            lines += [f"### Documents added ({len(ch.added)})", "", _ids(ch.added), ""]
+            lines += [f"### Documents added ({total('added', len(ch.added))})", "",
+                      _ids(ch.added, total("added", len(ch.added))), ""]
         if ch.removed:
-            lines += [f"### Documents removed ({len(ch.removed)})", "", _ids(ch.removed), ""]
+            lines += [f"### Documents removed ({total('removed', len(ch.removed))})", "",
+                      _ids(ch.removed, total("removed", len(ch.removed))), ""]
         if ch.text_changed:
-            lines += [f"### Document text changed ({len(ch.text_changed)})", "", _ids(ch.text_changed), ""]
+            n = total("text_changed", len(ch.text_changed))
+            lines += [f"### Document text changed ({n})", "", _ids(ch.text_changed, n), ""]
         if ch.gold_changed:
-            lines += [f"### Annotations changed ({len(ch.gold_changed)} documents)", ""]
-            for d, o, n in ch.gold_changed[:_SHOW]:
-                lines.append(f"- `{d}`: entities {o['entities']} -> {n['entities']}, events {o['events']} -> {n['events']}")
-            if len(ch.gold_changed) > _SHOW:
-                lines.append(f"- … and {len(ch.gold_changed) - _SHOW} more")
+            n = total("gold_changed", len(ch.gold_changed))
+            lines += [f"### Annotations changed ({n} documents)", ""]
+            for d, o, new in ch.gold_changed[:_SHOW]:
+                lines.append(f"- `{d}`: entities {o['entities']} -> {new['entities']}, events {o['events']} -> {new['events']}")
+            if n > len(ch.gold_changed[:_SHOW]):
+                lines.append(f"- … and {n - len(ch.gold_changed[:_SHOW])} more")
             lines.append("")
         if ch.moved:
-            lines += [f"### Documents that changed split ({len(ch.moved)})", ""]
+            n = total("moved", len(ch.moved))
+            lines += [f"### Documents that changed split ({n})", ""]
             lines += [f"- `{m['id']}`: {m['from']} -> {m['to']} ({m['reason']})" for m in ch.moved[:_SHOW]]
+            if n > len(ch.moved[:_SHOW]):
+                lines.append(f"- … and {n - len(ch.moved[:_SHOW])} more")
             lines.append("")
         for title, items in sections:
             if items:

@@ -111,7 +111,7 @@ def _answers(f: "ReleaseFacts") -> dict[str, str]:
                   f"{t['characters']} characters; {t['entities']} entity mentions"
                   + (f", {t['events']} event mentions with {t['arguments']} arguments" if has_events else "") + ".")
     a["sample"] = (f"A sample: only documents with an adjudicated (gold) annotation are released"
-                   + (f"; {len(f.unannotated)} ingested documents without gold are left out." if f.unannotated else ".")
+                   + (f"; {f.unannotated} ingested documents without gold are left out." if f.unannotated else ".")
                    + (" The source corpus's own selection criteria apply." if imported else
                       " The documents were chosen by the maintainers; they do not represent Arabic news at large."))
     a["instance_data"] = ("The normalized text, source metadata (path, sha256, format, encoding, title, outlet, date when "
@@ -126,7 +126,7 @@ def _answers(f: "ReleaseFacts") -> dict[str, str]:
     a["relationships"] = (("Event arguments point to entity mentions by id. " if has_events else "")
                           + f"Near-duplicate documents are linked by `near_duplicate_of` ({f.near_duplicate_groups} groups).")
     a["splits"] = (f"Yes: {splits}, made per near-duplicate group, seeded (seed {f.splits['seed']}) and kept stable "
-                   f"across releases; the split of every document id is in `manifest.json`.")
+                   f"across releases; the split of every document id is in `splits.jsonl` (its sha256 in `manifest.json`).")
     a["noise"] = (f"Annotations are human judgements and may contain errors"
                   + (f"; inter-annotator agreement is reported in the card." if agreement_measured(f.agreement) else
                      "; agreement was not measured for this release (see the card for why).")

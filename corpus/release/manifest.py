@@ -16,7 +16,8 @@ from ..schemas import SCHEMA_VERSION, schema_errors
 if TYPE_CHECKING:  # pragma: no cover
     from .build import ReleaseFacts
 
-__all__ = ["MANIFEST", "write_manifest", "read_manifest", "verify_release", "VerifyReport", "file_sha256", "dumps"]
+__all__ = ["MANIFEST", "write_manifest", "read_manifest", "verify_release", "VerifyReport", "file_sha256", "dumps",
+           "iter_documents"]
 
 MANIFEST = "manifest.json"
 #: git plumbing a published copy may carry; not part of the release
@@ -58,7 +59,7 @@ def _counts(facts: "ReleaseFacts") -> dict:
         "labels": labels,
         "configs": {c: {s: e["rows"] for s, e in per.items()} for c, per in facts.files.items()},
         "ner_alignment": facts.ner_stats,
-        "unannotated_documents": len(facts.unannotated),
+        "unannotated_documents": facts.unannotated,
         "near_duplicate_groups": facts.near_duplicate_groups,
     }
 
@@ -100,6 +101,39 @@ def read_manifest(folder: str | Path) -> dict:
         raise ReleaseError(f"{path}: not a valid manifest: " +
                            "; ".join(f"{p}: {m} (value {v!r})" for p, m, v in errors[:10]))
     return manifest
+
+
+def iter_documents(folder: str | Path, manifest: dict | None = None):
+    """Every document of a release, by id: ``{"id", "split", "group", "document", "text",
+    "gold", "entities", "events"}`` (split None: ingested but without gold, not released).
+
+    Read as a stream from the file the manifest names (``splits.file``, normally
+    ``splits.jsonl``); a release written before that file existed kept the split and
+    digests inline in the manifest (``splits.assignment``, ``inputs.per_document``)."""
+    folder = Path(folder)
+    manifest = manifest if manifest is not None else read_manifest(folder)
+    splits = manifest.get("splits") or {}
+    name = splits.get("file")
+    if name:
+        path = folder / name
+        if not path.is_file():
+            raise ReleaseError(f"{path}: missing; the manifest of {folder} names it as the split of every document")
+        with open(path, "rb") as f:
+            for n, line in enumerate(f, 1):
+                if line.strip():
+                    try:
+                        yield json.loads(line)
+                    except ValueError as exc:
+                        raise ReleaseError(f"{path}:{n}: not valid JSON: {exc}") from None
+        return
+    assignment = splits.get("assignment") or {}
+    group_of = splits.get("groups") or {}
+    per_doc = (manifest.get("inputs") or {}).get("per_document") or {}
+    for doc_id in sorted(set(assignment) | set(per_doc)):
+        p = per_doc.get(doc_id) or {}
+        yield {"id": doc_id, "split": assignment.get(doc_id), "group": group_of.get(doc_id),
+               "document": p.get("document"), "text": p.get("text"), "gold": p.get("gold"),
+               "entities": p.get("entities"), "events": p.get("events")}
 
 
 @dataclass

@@ -22,6 +22,7 @@ from corpus.errors import ReleaseError
 from corpus.io import write_jsonl
 from corpus.ontology import load_ontology
 from corpus.release import build_release, read_manifest, verify_release
+from corpus.release.manifest import iter_documents
 from corpus.release.features import config_features, features_from_yaml
 from corpus.release.inputs import CorpusInfo
 from corpus.schemas import schema_errors
@@ -145,10 +146,21 @@ def test_manifest_lists_every_file_and_the_split_of_every_document(built):
     assert list(schema_errors("manifest", manifest)) == []
     listed = {f["path"] for f in manifest["files"]}
     assert listed == set(_files(result.path)) - {"manifest.json"}
-    assignment = manifest["splits"]["assignment"]
+    # the split of every document: splits.jsonl, named by the manifest and listed with its sha256
+    assert manifest["splits"]["file"] == "splits.jsonl" and "splits.jsonl" in listed
+    rows = list(iter_documents(result.path))
+    assert [r["id"] for r in rows] == sorted(r["id"] for r in rows) and len(rows) == 13
+    assignment = {r["id"]: r["split"] for r in rows if r["split"] is not None}
     assert len(assignment) == 12 and "doc-012" not in assignment  # doc-012 has no gold
-    assert manifest["inputs"]["unannotated"] == ["doc-012"]
+    assert [r["id"] for r in rows if r["split"] is None] == ["doc-012"]
+    assert manifest["inputs"]["unannotated"] == 1 and manifest["splits"]["documents"] == 12
+    assert manifest["splits"]["groups"] == 2 == manifest["counts"]["near_duplicate_groups"]
     assert assignment["doc-005"] == assignment["doc-004"] and assignment["doc-009"] == assignment["doc-002"]
+    group = {r["id"]: r["group"] for r in rows}
+    assert group["doc-005"] == group["doc-004"] == "doc-004" and group["doc-001"] is None
+    by_id = {r["id"]: r for r in rows}
+    assert by_id["doc-003"]["entities"] == 8 and by_id["doc-003"]["events"] == 1
+    assert len(by_id["doc-003"]["gold"]) == 64 and by_id["doc-012"]["gold"] is None
     assert manifest["counts"]["ner_alignment"]["overlap_dropped"] == 12
     assert manifest["counts"]["ner_alignment"]["expanded"] == 4
 
@@ -226,8 +238,9 @@ def test_next_release_keeps_splits_and_reports_changes(tmp_path):
     (corpus / "gold" / "gold.jsonl").write_bytes(b"".join(msgspec.json.encode(g) + b"\n" for g in golds))
     write_jsonl(corpus / "gold" / "more.jsonl", new_golds)
     second = _build(corpus, out, "0.2.0", date="2026-02-01")
-    a1 = first.manifest["splits"]["assignment"]
-    a2 = second.manifest["splits"]["assignment"]
+    a1 = {r["id"]: r["split"] for r in iter_documents(first.path) if r["split"]}
+    a2 = {r["id"]: r["split"] for r in iter_documents(second.path) if r["split"]}
+    assert len(a1) == 12 and len(a2) == 13
     assert all(a2[d] == s for d, s in a1.items() if d in a2)
     assert second.manifest["previous_version"] == "0.1.0"
     log = (second.path / "CHANGELOG.md").read_text(encoding="utf-8")
