@@ -66,10 +66,12 @@ _BATCH_ROWS = 2000
 #: rows of the ``documents`` config carry whole texts and token offsets: a smaller batch
 #: keeps the column buffers (Python lists until the batch is built) to a few MiB
 _DOC_BATCH_ROWS = 500
-#: zstd level of the Parquet files. Measured at N = 20,000 (BENCHMARKS.md corpus): level 9
-#: made the files about 4% smaller than Arrow's default (level 1) and the release ~1.3x
-#: slower; the default level is the better trade (what a user re-downloading pays in bytes,
-#: every release build pays in time), and it is what the pyarrow ceiling uses.
+#: zstd level of the Parquet files: Arrow's default (1), as the pyarrow ceiling of the
+#: benchmark. Measured on the train split of the N = 5,000 benchmark corpus (3,877
+#: documents config rows, 8.6 MB): level 9 made that file 9.7% smaller (7.8 MB) but took
+#: ~5x the time to write (1.2 s vs 0.2 s; ~0.25 ms per document, about a fifth of the whole
+#: release), level 3 1.6% smaller at about the same time. Every build pays the time; the
+#: bytes saved are a tenth of a download that `datasets` caches once. Level 1 it is.
 _ZSTD_LEVEL = None
 
 

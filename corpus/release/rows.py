@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from bisect import bisect_left, bisect_right
+from itertools import chain
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Iterator
 
@@ -104,46 +105,78 @@ def annotation_problems(doc: Document, ann: Annotation, ontology: "Ontology") ->
 
 
 def bio_tags(
-    doc: Document, ann: Annotation | None, label_index: dict[str, int], stats: NerStats
+    doc: Document, ann: Annotation | None, label_index: dict[str, int], stats: NerStats,
+    starts: list[int] | None = None, ends: list[int] | None = None,
 ) -> list[int]:
-    """One BIO tag id per token of ``doc`` (``O`` is 0), from the entity spans of ``ann``."""
+    """One BIO tag id per token of ``doc`` (``O`` is 0), from the entity spans of ``ann``
+    (``starts``/``ends``: the tokens' offsets, when the caller has them already)."""
     tokens = doc.tokens
     tags = [0] * len(tokens)
     if ann is None or not ann.entities:
         return tags
-    starts = [s for s, _ in tokens]
-    ends = [e for _, e in tokens]
-    sent_starts = [s for s, _ in doc.sentences]
-    sent_of = [bisect_right(sent_starts, s) - 1 for s in starts]
+    if starts is None:
+        starts = [s for s, _ in tokens]
+        ends = [e for _, e in tokens]
+    sent_of = None
     # earlier start first, then the longer span: the outer mention wins over nested ones
     for e in sorted(ann.entities, key=lambda x: (x.start, -(x.end - x.start), x.id)):
         stats.entities += 1
-        where = f"{doc.id}: {e.id} [{e.start}, {e.end})"
         first = bisect_right(ends, e.start)  # first token ending after the span starts
         last = bisect_left(starts, e.end) - 1  # last token starting before the span ends
         if first > last:
-            stats.note("no_tokens", where)
+            stats.note("no_tokens", f"{doc.id}: {e.id} [{e.start}, {e.end})")
             continue
-        if any(tags[k] for k in range(first, last + 1)):
-            stats.note("overlap_dropped", where)
+        if any(tags[first:last + 1]):
+            stats.note("overlap_dropped", f"{doc.id}: {e.id} [{e.start}, {e.end})")
             continue
         if starts[first] == e.start and ends[last] == e.end:
             stats.aligned += 1
         else:
-            stats.note("expanded", where)
+            stats.note("expanded", f"{doc.id}: {e.id} [{e.start}, {e.end})")
+        if sent_of is None:
+            sent_of = _sentence_of(doc, starts)
         if sent_of[first] != sent_of[last]:
-            stats.note("cross_sentence", where)
+            stats.note("cross_sentence", f"{doc.id}: {e.id} [{e.start}, {e.end})")
         b, i = label_index[f"B-{e.type}"], label_index[f"I-{e.type}"]
         for k in range(first, last + 1):
             tags[k] = b if k == first or sent_of[k] != sent_of[k - 1] else i
     return tags
 
 
+def _sentence_of(doc: Document, starts: list[int]) -> list[int]:
+    """The sentence of each token: the last sentence starting at or before it (-1: none)."""
+    import numpy as np
+
+    sent_starts = np.fromiter((s for s, _ in doc.sentences), dtype=np.int64, count=len(doc.sentences))
+    return (np.searchsorted(sent_starts, np.asarray(starts, dtype=np.int64), side="right") - 1).tolist()
+
+
+def _spans_array(rows: list, typ):
+    """``list<struct<start, end>>`` from rows of ``[[start, end], ...]``, without a dict per span:
+    the offsets flattened in C (itertools.chain into numpy), then one struct of two arrays."""
+    import numpy as np
+    import pyarrow as pa
+
+    counts = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+    offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    total = int(offsets[-1])
+    flat = np.fromiter(chain.from_iterable(chain.from_iterable(rows)), dtype=np.int64)
+    if flat.size != 2 * total:  # a span that is not [start, end]: let pyarrow say which
+        return pa.array([[{"start": a, "end": b} for a, b in r] for r in rows], type=typ)
+    pairs = flat.reshape(-1, 2)
+    item = typ.value_type
+    values = pa.StructArray.from_arrays([pa.array(pairs[:, 0]), pa.array(pairs[:, 1])], fields=list(item))
+    return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), values, type=typ)
+
+
 class _Columns:
     """Column lists of one config, appended to row by row, turned into one RecordBatch."""
 
-    def __init__(self, schema):
+    def __init__(self, schema, spans: tuple[str, ...] = ()):
         self.schema = schema
+        #: columns appended to as rows of [start, end] pairs (see ``_spans_array``)
+        self.spans = set(spans)
         self.names = schema.names
         self.cols: dict[str, list] = {n: [] for n in self.names}
         self.rows = 0
@@ -156,7 +189,8 @@ class _Columns:
     def take(self):
         import pyarrow as pa
 
-        arrays = [pa.array(self.cols[f.name], type=f.type) for f in self.schema]
+        arrays = [_spans_array(self.cols[f.name], f.type) if f.name in self.spans else pa.array(self.cols[f.name], type=f.type)
+                  for f in self.schema]
         batch = pa.RecordBatch.from_arrays(arrays, schema=self.schema)
         self.cols = {n: [] for n in self.names}
         self.rows = 0
@@ -169,7 +203,8 @@ class ReleaseRows:
     def __init__(self, features: dict[str, "datasets.Features"], ontology: "Ontology", schemas: dict):
         self.features = features
         self.ontology = ontology
-        self.columns = {name: _Columns(schemas[name]) for name in features}
+        self.columns = {name: _Columns(schemas[name], ("sentences", "tokens") if name == "documents" else ())
+                        for name in features}
         self.stats = NerStats()
         self.entity_index = {t: i for i, t in enumerate(ontology.entity_types)}
         self.event_index = {t: i for i, t in enumerate(ontology.event_types)}
@@ -210,8 +245,8 @@ class ReleaseRows:
             self._struct("source", doc.source),
             self._struct("normalization", doc.normalization),
             doc.near_duplicate_of,
-            [{"start": a, "end": b} for a, b in doc.sentences],
-            [{"start": a, "end": b} for a, b in doc.tokens],
+            doc.sentences,
+            doc.tokens,
             doc.schema_version,
         )
 
@@ -240,17 +275,15 @@ class ReleaseRows:
 
     def _ner(self, doc: Document, gold: Annotation | None) -> None:
         cols = self.columns["ner"]
-        tags = bio_tags(doc, gold, self.label_index, self.stats)
         starts = [s for s, _ in doc.tokens]
+        ends = [e for _, e in doc.tokens]
+        tags = bio_tags(doc, gold, self.label_index, self.stats, starts, ends)
+        words = list(map(doc.text.__getitem__, map(slice, starts, ends)))
         covered = 0
         for k, (s, e) in enumerate(doc.sentences):
             lo, hi = bisect_left(starts, s), bisect_left(starts, e)
             covered += hi - lo
-            toks = doc.tokens[lo:hi]
-            cols.add(
-                f"{doc.id}:{k:04d}", doc.id, k, s, e,
-                [doc.text[a:b] for a, b in toks], [a for a, _ in toks], [b for _, b in toks], tags[lo:hi],
-            )
+            cols.add(f"{doc.id}:{k:04d}", doc.id, k, s, e, words[lo:hi], starts[lo:hi], ends[lo:hi], tags[lo:hi])
         if covered != len(doc.tokens):
             self.stats.tokens_outside_sentences += len(doc.tokens) - covered
 
