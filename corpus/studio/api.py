@@ -12,6 +12,10 @@ Facts of Label Studio 1.23.2 these rely on (read in its code, checked on the ser
   Manager actions that delete annotations or turn predictions into annotations (bulk
   ``update(updated_at=now())``). So "tasks updated after T" holds every task whose
   annotations changed after T, deletions included.
+- The Data Manager list prefetches every listed task's annotations and predictions
+  whatever ``include`` says: about 1.5 ms a task on 2 cores, so a listing of all task ids
+  of 20,000 tasks takes about 30 s. Hence :func:`task_count_and_max_id` (one row) to
+  check that nothing was added or deleted before listing anything.
 - ``GET /api/projects/P/export?exportType=JSON&ids[]=1&ids[]=2`` exports only those
   tasks (``download_all_tasks=true``: with or without annotations). The SDK's
   ``download_sync(ids=...)`` sends ``ids=`` without the brackets, which the server
@@ -25,7 +29,7 @@ from typing import Iterable, Iterator
 
 from ..errors import StudioError
 
-__all__ = ["list_tasks", "export_tasks", "task_ids", "ID_CHUNK"]
+__all__ = ["list_tasks", "export_tasks", "task_ids", "task_count_and_max_id", "ID_CHUNK"]
 
 ID_CHUNK = 500  # task ids per URL (export ids[], selectedItems): about 9 KB of query string
 PAGE_SIZE = 1000  # tasks per listing page of id/updated_at/count columns
@@ -78,6 +82,16 @@ def _list(ls, project, include, filters, conjunction, selected, page_size, order
         if one_page or len(tasks) < page_size or page * page_size >= body.get("total", 0):
             return
         page += 1
+
+
+def task_count_and_max_id(ls, project: int) -> tuple[int, int | None]:
+    """How many tasks the project has and its newest task id: one row asked (task ids
+    only grow, on SQLite and PostgreSQL alike)."""
+    params = {"project": project, "include": "id", "page_size": 1, "page": 1,
+              "query": json.dumps({"ordering": ["-tasks:id"]}, separators=(",", ":"))}
+    body = _get(ls, "api/tasks/", params, f"counting the tasks of project {project}").json()
+    tasks = body.get("tasks") or []
+    return int(body.get("total", 0)), (tasks[0]["id"] if tasks else None)
 
 
 def task_ids(ls, project: int) -> list[int]:

@@ -52,8 +52,9 @@ __all__ = ["PullReport", "Converted", "convert_tasks", "pull_tasks", "pull_proje
 SNAPSHOT_THRESHOLD = 1000  # tasks; above this a synchronous export may time out
 EXPORT_CHUNK = 500  # tasks per export call of a pull (documents are never split between calls)
 # tasks updated this long before the last pull's cursor are asked again (and skipped when
-# their updated_at is the one pulled): a transaction that committed late is not missed
-CURSOR_MARGIN_SECONDS = 300
+# their updated_at is the one pulled): a write committed late is not missed. Label Studio
+# commits each write at once (no ATOMIC_REQUESTS): the gap is the statement's own time.
+CURSOR_MARGIN_SECONDS = 30
 
 
 @dataclass
@@ -479,6 +480,7 @@ def pull_project(
     loose: set[int] = set()         # tasks the map does not place (no data.doc_id, duplicates)
     updated: dict[int, str] = {}    # task id -> updated_at as listed
     gone: set[str] = set()          # documents that had annotations and lost tasks
+    deleted: set[int] = set()       # tasks pulled before, gone from the server
 
     def place(tid: int) -> None:
         where = by_task.get(tid)
@@ -492,11 +494,20 @@ def pull_project(
             updated[t["id"]] = t.get("updated_at")
             place(t["id"])
     else:
-        filters = None
+        listings = [None]
         if state.cursor:
-            filters = [{"filter": "filter:tasks:updated_at", "operator": "greater", "type": "Datetime",
-                        "value": _minus(state.cursor, CURSOR_MARGIN_SECONDS)}]
-        for t in list_tasks(ls, project, "id,updated_at,total_annotations,cancelled_annotations", filters=filters):
+            # after the cursor; and, for a write stamped before it but committed after the
+            # last pull read it, a margin before it. Not the cursor's own instant: a bulk
+            # action stamps thousands of tasks with one time, committed at once, and seen.
+            after = {"filter": "filter:tasks:updated_at", "operator": "greater", "type": "Datetime",
+                     "value": state.cursor}
+            margin = [{"filter": "filter:tasks:updated_at", "operator": "greater", "type": "Datetime",
+                       "value": _minus(state.cursor, CURSOR_MARGIN_SECONDS)},
+                      {"filter": "filter:tasks:updated_at", "operator": "less", "type": "Datetime",
+                       "value": state.cursor}]
+            listings = [[after], margin]
+        fields = "id,updated_at,total_annotations,cancelled_annotations"
+        for t in (t for filters in listings for t in list_tasks(ls, project, fields, filters=filters)):
             tid, ua = t["id"], t.get("updated_at")
             before = state.tasks.get(str(tid))
             if before is not None and before[0] == ua:
@@ -513,6 +524,7 @@ def pull_project(
         for key, (ua, doc_id, n) in list(state.tasks.items()):
             if int(key) not in tmap.on_server:
                 del state.tasks[key]
+                deleted.add(int(key))
                 if n and doc_id is not None:
                     report.deleted_tasks += 1
                     gone.add(doc_id)
@@ -579,7 +591,7 @@ def pull_project(
         state.cursor = latest
     state.save()
     if rejects_path is not None:
-        _write_rejects(rejects_path, report.rejects, None if report.full else exported)
+        _write_rejects(rejects_path, report.rejects, None if report.full else exported | deleted)
     return report
 
 

@@ -71,6 +71,15 @@ def test_incremental_pull_exports_only_the_changed_tasks(studio, ls, project, tm
     out = tmp_path / "out"
     first = pull_project(ls, pid, ONT, out, data_dir=studio.data_dir)
     assert first.full and first.reason == "first pull into this folder" and len(first.written) == 5
+    # the state: the server time of the newest task change, and per exported task its updated_at
+    from corpus.studio.api import list_tasks
+    from corpus.studio.pull import _State
+
+    listed = {t["id"]: t["updated_at"] for t in list_tasks(ls, pid, "id,updated_at")}
+    state = _State.load(studio.data_dir, pid, out)
+    assert state.cursor == max(listed.values())
+    assert {int(k): v[0] for k, v in state.tasks.items()} == {t: listed[t] for t in map(int, state.tasks)}
+    assert len(state.tasks) == len(split_document(docs[0], 200)) + 4
     mtimes = {f: f.stat().st_mtime_ns for f in out.glob("*.jsonl")}
 
     again = pull_project(ls, pid, ONT, out, data_dir=studio.data_dir)
