@@ -63,8 +63,7 @@ def annotation_problems(doc: Document, ann: Annotation, ontology: "Ontology") ->
         yield ("$.text_sha256", f"does not match the text of document {doc.id!r} ({doc.text_sha256}): the annotation "
                f"was made on another text; re-anchor it (`corpus validate --reanchor`) and review", ann.text_sha256)
     n = len(doc.text)
-    entity_types = set(ontology.entity_types)
-    levels = set(ontology.mention_levels)
+    entity_types, levels, event_types, allowed_attrs, roles_of = _checks(ontology)
     ids: dict[str, str] = {}
     for i, e in enumerate(ann.entities):
         p = f"$.entities[{i}]"
@@ -79,7 +78,6 @@ def annotation_problems(doc: Document, ann: Annotation, ontology: "Ontology") ->
             yield f"{p}.start", f"span [{e.start}, {e.end}) is not inside the text (length {n})", [e.start, e.end]
         elif doc.text[e.start:e.end] != e.text:
             yield f"{p}.text", f"does not match the text at [{e.start}, {e.end}): {doc.text[e.start:e.end]!r}", e.text
-    event_types = set(ontology.event_types)
     for i, ev in enumerate(ann.events):
         p = f"$.events[{i}]"
         if ev.type not in event_types:
@@ -90,18 +88,31 @@ def annotation_problems(doc: Document, ann: Annotation, ontology: "Ontology") ->
             yield f"{p}.trigger.start", f"span [{t.start}, {t.end}) is not inside the text (length {n})", [t.start, t.end]
         elif doc.text[t.start:t.end] != t.text:
             yield f"{p}.trigger.text", f"does not match the text at [{t.start}, {t.end}): {doc.text[t.start:t.end]!r}", t.text
-        roles = ontology.roles_of(ev.type)
+        roles = roles_of.get(ev.type) or ontology.roles_of(ev.type)
         for j, a in enumerate(ev.arguments):
             if ev.type in event_types and a.role not in roles:
                 yield f"{p}.arguments[{j}].role", f"unknown role for {ev.type}; allowed: {', '.join(roles)}", a.role
             if a.entity not in ids:
                 yield f"{p}.arguments[{j}].entity", "no entity with this id in the annotation", a.entity
-        allowed_attrs = {x["name"]: x["values"] for x in ontology.event_attributes}
         for name, value in (ev.attributes or {}).items():
             if name not in allowed_attrs:
                 yield f"{p}.attributes.{name}", f"unknown attribute; allowed: {', '.join(allowed_attrs) or 'none'}", name
             elif value not in allowed_attrs[name]:
                 yield f"{p}.attributes.{name}", f"unknown value; allowed: {', '.join(allowed_attrs[name])}", value
+
+
+_CHECKS: dict[int, tuple] = {}
+
+
+def _checks(ontology: "Ontology") -> tuple:
+    """The ontology's label sets, made once per ontology rather than once per document."""
+    hit = _CHECKS.get(id(ontology))
+    if hit is None or hit[0] is not ontology:
+        sets = (set(ontology.entity_types), set(ontology.mention_levels), set(ontology.event_types),
+                {x["name"]: x["values"] for x in ontology.event_attributes},
+                {t: ontology.roles_of(t) for t in ontology.event_types})
+        hit = _CHECKS[id(ontology)] = (ontology, sets)
+    return hit[1]
 
 
 def bio_tags(
