@@ -414,3 +414,88 @@ def test_repository_release_writes_the_top_level_datasheet_of_the_newest_release
     assert (tmp_path / "DATASHEET.md").read_bytes() == (second.path / "DATASHEET.md").read_bytes()
     card = (second.path / "README.md").read_text(encoding="utf-8")
     assert "the article texts remain their publishers' (القدس العربي)" in card
+
+
+# ---------------------------------------------------------------------------------------
+# Streaming: what the bounded-memory build must keep doing (gzip inputs read back by offset,
+# errors that name both places, capped problem lists, diffs beyond what the changelog shows,
+# releases made before splits.jsonl existed).
+
+def test_gzipped_inputs_give_the_same_bytes(built, tmp_path):
+    import gzip
+
+    corpus, result = built
+    gz = tmp_path / "gz"
+    for sub in ("documents", "gold"):
+        (gz / sub).mkdir(parents=True)
+        for p in sorted((corpus / sub).glob("*.jsonl")):
+            (gz / sub / (p.name + ".gz")).write_bytes(gzip.compress(p.read_bytes(), mtime=0))
+    again = _build(gz, tmp_path / "releases", agreement=result.facts.agreement)
+    a, b = _files(result.path), _files(again.path)
+    assert sorted(a) == sorted(b) and [k for k in a if a[k] != b[k]] == []
+
+
+def test_a_repeated_document_id_names_both_places(tmp_path):
+    corpus = make_corpus(tmp_path / "corpus", n=3, dup_pairs=())
+    first = (corpus / "documents" / "documents-00000.jsonl").read_bytes().splitlines()[0]
+    (corpus / "documents" / "documents-00009.jsonl").write_bytes(b"\n" + first + b"\n")
+    with pytest.raises(ReleaseError, match=r"documents-00009.jsonl:2: document id 'doc-00\d' also at "
+                                           r".*documents-00000.jsonl:1$"):
+        _build(corpus, tmp_path / "releases")
+
+
+def test_many_problems_are_counted_and_the_first_ones_shown_in_input_order(tmp_path):
+    corpus = make_corpus(tmp_path / "corpus", n=3, dup_pairs=())
+    line = (corpus / "gold" / "gold.jsonl").read_bytes().splitlines()[0]
+    bad = [msgspec.json.encode(dict(msgspec.json.decode(line), id=f"s{i}", status="submitted")) for i in range(40)]
+    (corpus / "gold" / "more.jsonl").write_bytes(b"\n".join(bad) + b"\n")
+    with pytest.raises(ReleaseError) as err:
+        _build(corpus, tmp_path / "releases")
+    msg = str(err.value)
+    assert msg.startswith("40 problem(s)") and "… and 10 more" in msg
+    shown = [l for l in msg.splitlines() if "more.jsonl:" in l]
+    assert len(shown) == 30 and "more.jsonl:1: annotation 's0'" in shown[0] and "more.jsonl:30:" in shown[-1]
+
+
+def test_changelog_counts_every_change_and_lists_the_first(tmp_path):
+    corpus = make_corpus(tmp_path / "corpus", n=4, dup_pairs=())
+    out = tmp_path / "releases"
+    _build(corpus, out, "0.1.0")
+    docs, golds = zip(*(make_pair(i) for i in range(100, 156)))
+    write_jsonl(corpus / "documents" / "documents-00005.jsonl", docs)
+    write_jsonl(corpus / "gold" / "more.jsonl", golds)
+    second = _build(corpus, out, "0.2.0")
+    log = (second.path / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert "### Documents added (56)" in log and "`doc-149` … and 6 more" in log and "`doc-150`" not in log
+    assert second.facts.changes.totals["added"] == 56 and len(second.facts.changes.added) == 50
+
+
+def test_a_release_with_splits_inline_in_its_manifest_is_still_a_previous_release(tmp_path):
+    """Releases made before splits.jsonl kept the split and digests of every document in
+    manifest.json; the next release still keeps their splits and diffs against them."""
+    from corpus.release.manifest import dumps
+
+    corpus = make_corpus(tmp_path / "corpus")
+    out = tmp_path / "releases"
+    first = _build(corpus, out, "0.1.0")
+    rows = list(iter_documents(first.path))
+    manifest = read_manifest(first.path)
+    manifest["splits"] = {k: v for k, v in manifest["splits"].items() if k not in ("file", "documents", "groups")}
+    manifest["splits"]["assignment"] = {r["id"]: r["split"] for r in rows if r["split"]}
+    manifest["splits"]["groups"] = {r["id"]: r["group"] for r in rows if r["group"]}
+    manifest["inputs"]["per_document"] = {r["id"]: {k: r[k] for k in ("document", "text", "gold", "entities", "events")}
+                                          for r in rows if r["split"]}
+    (first.path / "splits.jsonl").unlink()
+    (first.path / "manifest.json").write_text(dumps(manifest), encoding="utf-8")
+    assert [r for r in iter_documents(first.path) if r["split"]] == [r for r in rows if r["split"]]
+    lines = (corpus / "gold" / "gold.jsonl").read_bytes().splitlines()
+    g = msgspec.json.decode(lines[0])
+    g["entities"] = g["entities"][:-1]
+    lines[0] = msgspec.json.encode(g)
+    (corpus / "gold" / "gold.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    second = _build(corpus, out, "0.1.1")
+    a2 = {r["id"]: r["split"] for r in iter_documents(second.path) if r["split"]}
+    assert a2 == {r["id"]: r["split"] for r in rows if r["split"]}
+    log = (second.path / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert "### Annotations changed (1 documents)" in log and f"`{g['document_id']}`: entities" in log
+    assert "Documents added" not in log and "Documents removed" not in log
