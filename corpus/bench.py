@@ -1145,13 +1145,14 @@ def studio_bench(tasks: int, work: Path, log: Callable[[str], None] = lambda m: 
     results = run.out
     result = {"machine": machine(), "results": [asdict(r) for r in results], "notes": notes,
               "wall_seconds": time.time() - started}
-    result["markdown"] = _studio_markdown(results, notes, tasks, result["wall_seconds"])
+    result["markdown"] = _studio_markdown(results, notes, tasks, result["wall_seconds"], result["machine"])
     return result
 
 
-def _studio_markdown(results: list[StageResult], notes: dict, tasks: int, wall: float) -> str:
+def _studio_markdown(results: list[StageResult], notes: dict, tasks: int, wall: float, machine_info: dict) -> str:
     lines = [f"## Label Studio at {tasks:,} tasks (SQLite)", "",
              f"Reproduce: `{{command}}` (took {wall / 60:.1f} min, run {time.strftime('%Y-%m-%d', time.gmtime())}). "
+             f"{_code_line(machine_info)} "
              f"Label Studio {_ls_version()} on SQLite, started by the benchmark from a migrated template; "
              f"push batches of {notes.get('batch_size')} tasks, each with one pre-annotation (about 10 entities, "
              f"2 events). The pre-annotations were turned into annotations by Label Studio's "
@@ -1191,8 +1192,7 @@ def _studio_markdown(results: list[StageResult], notes: dict, tasks: int, wall: 
                  + (f"{push_r.seconds:,.1f} s ({push_r.rate('rows'):,.0f} tasks/s) | {_verdict(push_r.rows == tasks)} |" if push_r
                     else "failed | **MISS** |"))
     lines.append(f"| Pull {tasks:,} annotated tasks | "
-                 + (f"{full.seconds:,.1f} s ({full.rate('rows'):,.0f} tasks/s), "
-                    f"{'snapshot' if tasks > _snapshot_threshold() else 'synchronous'} export | "
+                 + (f"{full.seconds:,.1f} s ({full.rate('rows'):,.0f} tasks/s) | "
                     f"{_verdict(full.extra.get('annotations', 0) >= tasks)} |" if full else "failed | **MISS** |"))
     done = [r for r in results if "error" not in r.extra]
     if done:
@@ -1208,12 +1208,6 @@ def _studio_markdown(results: list[StageResult], notes: dict, tasks: int, wall: 
                      f"everything | exported {exported:,} tasks (the full pull: {full.rows:,}), "
                      f"{inc.seconds:,.1f} s vs {full.seconds:,.1f} s{hint} | {_verdict(ok)} |")
     return "\n".join(lines) + "\n"
-
-
-def _snapshot_threshold() -> int:
-    from .studio.pull import SNAPSHOT_THRESHOLD
-
-    return SNAPSHOT_THRESHOLD
 
 
 def _ls_version() -> str:
