@@ -114,6 +114,11 @@ def find_boilerplate(text: str, short_words: int = 3) -> BoilerplateResult:
             break
         tail.append((*spans[i], k))
         i -= 1
+    if i < 0:
+        # no line reads as body (a headline, a tweet): only known site markers go, the
+        # short lines are the document
+        tail = [t for t in tail if t[2].startswith("footer-marker:") or t[2] in ("source-line", "blank")]
+        i = -1  # and no head to look for: the tail has every marker line
     # the head: marker lines only (titles are short lines and must stay)
     head: list[tuple[int, int, str]] = []
     j = 0
@@ -131,7 +136,10 @@ def find_boilerplate(text: str, short_words: int = 3) -> BoilerplateResult:
             result.outlet = (m.group(1) or m.group(2)).strip()
         result.removed.append((s, e, k))
     # the title: the first kept line, when it reads like a headline (no terminal stop)
-    for s, e in spans[j : i + 1]:
+    cut = {(s, e) for s, e, _ in result.removed}
+    for s, e in spans[j:] if i >= 0 else spans:
+        if (s, e) in cut:
+            continue
         line = text[s:e].strip()
         if not line:
             continue

@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import hashlib
 from array import array
-import os
 import re
-import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,13 +35,12 @@ from .io import ShardWriter, atomic_write
 from .normalize import Profile, clean_whitespace, get_profile
 from .offsets import EditBuilder, OffsetMap, compose
 from .readers import JsonlFields, RawDoc, ReadOptions, find_inputs, format_of, read_path
-from .records import Document, Extraction, Metadata, Normalization, Removed, Source, decode_document, encode
+from .records import DOC_ID, Document, Extraction, Metadata, Normalization, Removed, Source, decode_document, encode
 from .schemas import SCHEMA_VERSION
 from .segment import segment_arrays
 
 __all__ = ["IngestOptions", "IngestReport", "document_from_raw", "document_from_text", "iter_documents", "ingest"]
 
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 EXTRACTION_VERSION = "1.0.0"
 
 
@@ -114,7 +111,7 @@ def _build(raw: RawDoc, options: IngestOptions) -> tuple[Document, np.ndarray]:
     edits = compose(e01, compose(e2, e3))
     sentences, bounds = segment_arrays(text)
     doc_id = raw.doc_id if raw.doc_id is not None else raw.sha256[:16]
-    if not _ID.match(doc_id):
+    if not DOC_ID.match(doc_id):
         raise InputError(_where(raw), "id is not usable as a document id (letters, digits and . _ : - only, at most 128)", field="id", value=doc_id)
     metadata = Metadata(
         title=meta.get("title"), url=meta.get("url"), published=meta.get("published"),
@@ -350,6 +347,20 @@ class _KeyTable:
                 return self._vals[i]
             i = (i + 1) & mask
 
+    def get(self, key: int) -> int | None:
+        """The value stored for ``key``, or None."""
+        key = (key & 0xFFFFFFFFFFFFFFFF) or 1
+        keys = self._keys
+        mask = self._mask
+        i = ((key * 0x9E3779B97F4A7C15) >> 7) & mask
+        while True:
+            k = keys[i]
+            if k == 0:
+                return None
+            if k == key:
+                return self._vals[i]
+            i = (i + 1) & mask
+
     def _grow(self) -> None:
         keys = np.frombuffer(self._keys, dtype=np.uint64)
         vals = np.frombuffer(self._vals, dtype=np.int32)
@@ -393,19 +404,21 @@ class _SeenIndex:
         self._bands = _KeyTable()
 
     def duplicate_of(self, doc_id: str, text_key: int) -> tuple[str, str] | None:
-        n = len(self.ids)
-        first = self._by_id.setdefault(_key64(doc_id.encode("utf-8")), n)
-        if first != n:
+        """The kept document this one duplicates, and how; nothing is recorded here."""
+        first = self._by_id.get(_key64(doc_id.encode("utf-8")))
+        if first is not None:
             return self.ids[first], "same id"
-        first = self._by_text.setdefault(text_key, n)
-        if first != n:
+        first = self._by_text.get(text_key)
+        if first is not None:
             return self.ids[first], "same text after normalization"
         return None
 
-    def keep(self, doc_id: str, sig: np.ndarray | None) -> str | None:
+    def keep(self, doc_id: str, text_key: int, sig: np.ndarray | None) -> str | None:
         """Record a kept document; the id of an earlier near-duplicate, if any."""
         n = len(self.ids)
         self.ids.append(doc_id)
+        self._by_id.setdefault(_key64(doc_id.encode("utf-8")), n)
+        self._by_text.setdefault(text_key, n)
         if sig is None:
             return None
         match = None
@@ -442,8 +455,6 @@ def ingest(
     stderr = stderr or sys.stderr
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    staging = out / ".ingest-staging"
-    shutil.rmtree(staging, ignore_errors=True)
     report = IngestReport()
     rejects: list[bytes] = []
     duplicates: list[bytes] = []
@@ -460,7 +471,8 @@ def ingest(
 
     bar = _progress(progress)
     try:
-        with ShardWriter(staging, "documents", options.shard_size) as writer:
+        # shards appear together when the run ends, and the reports after them
+        with ShardWriter(out, "documents", options.shard_size) as writer:
             for item in _built(sources, options, jobs):
                 bar.advance()
                 if isinstance(item, InputError):
@@ -473,7 +485,7 @@ def ingest(
                     stderr.write(f"duplicate: {item.path} ({item.id}) is {kind} as {first}; kept once\n")
                     duplicates.append(msgspec.json.encode({"id": item.id, "source": item.path, "duplicate_of": first, "kind": kind}))
                     continue
-                similar = seen.keep(item.id, item.sig)
+                similar = seen.keep(item.id, item.text_key, item.sig)
                 if similar is None:
                     writer.write_line(item.line)
                 else:
@@ -483,13 +495,7 @@ def ingest(
                 report.documents += 1
     finally:
         bar.close()
-    # publish: replace the shards of an earlier run by the new ones
-    for old in out.glob("documents-*.jsonl"):
-        old.unlink()
-    for p in writer.paths:
-        os.replace(p, out / p.name)
-        report.shards.append(str(out / p.name))
-    shutil.rmtree(staging, ignore_errors=True)
+    report.shards = [str(p) for p in writer.paths]
     atomic_write(out / "rejects.jsonl", b"".join(r + b"\n" for r in rejects))
     atomic_write(out / "duplicates.jsonl", b"".join(r + b"\n" for r in duplicates))
     report.rejects_path = str(out / "rejects.jsonl")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, TypeVar
@@ -23,13 +24,11 @@ T = TypeVar("T")
 
 
 def _file_mode() -> int:
-    # mkstemp makes 0600 files; published files get the usual mode under the umask
+    """The usual mode of a new file under the process umask (mkstemp makes 0600 files,
+    and released files are published)."""
     mask = os.umask(0)
     os.umask(mask)
     return 0o666 & ~mask
-
-
-_MODE = _file_mode()
 
 
 def atomic_write(path: str | Path, data: bytes | str) -> None:
@@ -40,7 +39,7 @@ def atomic_write(path: str | Path, data: bytes | str) -> None:
         data = data.encode("utf-8")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        os.fchmod(fd, _MODE)
+        os.fchmod(fd, _file_mode())
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -54,9 +53,10 @@ def atomic_write(path: str | Path, data: bytes | str) -> None:
 class ShardWriter:
     """Writes records to ``DIR/PREFIX-00000.jsonl`` shards of at most ``shard_size`` lines.
 
-    Each shard is written to a hidden temporary file and renamed into place when full or
-    when the writer closes without an exception, so an interrupted run leaves no
-    half-written shard. Shards of an earlier run with the same prefix are replaced.
+    Shards are written into a hidden staging folder inside DIR and moved into place only
+    when the writer closes without an exception: then the new shards replace those of an
+    earlier run with the same prefix, and stale ones (of an earlier, larger run) go. A
+    run that fails or is interrupted leaves DIR as it was, and no half-written shard.
     """
 
     def __init__(self, out_dir: str | Path, prefix: str, shard_size: int = 10_000):
@@ -64,13 +64,15 @@ class ShardWriter:
         self.prefix = prefix
         self.shard_size = shard_size
         self.count = 0
-        self.paths: list[Path] = []
+        self.paths: list[Path] = []  # the published shards, after a successful close
+        self._staged: list[Path] = []
+        self._staging: Path | None = None
         self._file = None
-        self._tmp: str | None = None
         self._in_shard = 0
 
     def __enter__(self) -> "ShardWriter":
         self.out_dir.mkdir(parents=True, exist_ok=True)
+        self._staging = Path(tempfile.mkdtemp(prefix=f".{self.prefix}-staging-", dir=self.out_dir))
         return self
 
     def write(self, record: msgspec.Struct) -> None:
@@ -79,9 +81,11 @@ class ShardWriter:
     def write_line(self, line: bytes) -> None:
         """Write one already encoded record (without its newline)."""
         if self._file is None:
-            fd, self._tmp = tempfile.mkstemp(prefix=f".{self.prefix}.", suffix=".tmp", dir=self.out_dir)
-            os.fchmod(fd, _MODE)
+            assert self._staging is not None, "use ShardWriter as a context manager"
+            path = self._staging / f"{self.prefix}-{len(self._staged):05d}.jsonl"
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _file_mode())
             self._file = os.fdopen(fd, "wb")
+            self._staged.append(path)
         self._file.write(line)
         self._file.write(b"\n")
         self.count += 1
@@ -90,26 +94,31 @@ class ShardWriter:
             self._seal()
 
     def _seal(self) -> None:
-        assert self._file is not None and self._tmp is not None
+        assert self._file is not None
         self._file.flush()
         os.fsync(self._file.fileno())
         self._file.close()
-        path = self.out_dir / f"{self.prefix}-{len(self.paths):05d}.jsonl"
-        os.replace(self._tmp, path)
-        self.paths.append(path)
-        self._file, self._tmp, self._in_shard = None, None, 0
+        self._file, self._in_shard = None, 0
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is None:
+        try:
+            if exc_type is not None:
+                if self._file is not None:
+                    self._file.close()
+                return
             if self._file is not None:
                 self._seal()
+            for staged in self._staged:
+                target = self.out_dir / staged.name
+                os.replace(staged, target)
+                self.paths.append(target)
             # shards of an earlier, larger run with the same prefix are stale
             for old in self.out_dir.glob(f"{self.prefix}-*.jsonl"):
                 if old not in self.paths:
                     old.unlink()
-        elif self._file is not None:
-            self._file.close()
-            Path(self._tmp).unlink(missing_ok=True)
+        finally:
+            if self._staging is not None:
+                shutil.rmtree(self._staging, ignore_errors=True)
 
 
 def write_jsonl(path: str | Path, records: Iterable[msgspec.Struct]) -> int:

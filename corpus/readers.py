@@ -171,7 +171,8 @@ def _read_jsonl(where: str, data: bytes, options: ReadOptions) -> Iterator[RawDo
             continue
         place = f"{where}:{n}"
         try:
-            obj = json.loads(line)
+            # a byte-order mark is kept in the decoded text (offsets), but is no JSON
+            obj = json.loads(line[1:] if n == 1 and line.startswith("\ufeff") else line)
         except json.JSONDecodeError as exc:
             yield InputError(place, f"malformed JSON ({exc.msg}, column {exc.colno})")
             continue
@@ -189,7 +190,7 @@ def _read_jsonl(where: str, data: bytes, options: ReadOptions) -> Iterator[RawDo
             yield InputError(place, "document without text (empty or white space only)", field=f.text, value=value)
             continue
         doc_id = obj.get(f.id)
-        if doc_id is not None and not isinstance(doc_id, (str, int)):
+        if doc_id is not None and (not isinstance(doc_id, (str, int)) or isinstance(doc_id, bool)):
             yield InputError(place, "id must be a string or an integer", field=f.id, value=doc_id)
             continue
         line_bytes = raw_lines[n - 1] if raw_lines is not None else line.encode(encoding)

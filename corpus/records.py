@@ -7,6 +7,7 @@ encoding is deterministic (field order, no timestamps added).
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Literal, Optional
 
 import msgspec
@@ -16,8 +17,12 @@ from .offsets import OffsetMap
 __all__ = [
     "Source", "Metadata", "Normalization", "Extraction", "Removed", "Document",
     "Entity", "Trigger", "Argument", "Event", "OntologyRef", "Origin", "Provenance", "Annotation",
-    "encode", "decode_document", "decode_annotation", "to_raw", "from_raw", "text_sha256", "to_dict",
+    "DOC_ID", "encode", "decode_document", "decode_annotation", "to_raw", "from_raw", "text_sha256", "to_dict",
 ]
+
+
+#: what a document id may be (schema/1.0.0/document.schema.json, $.properties.id.pattern)
+DOC_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 
 
 class _Record(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=True, kw_only=True):

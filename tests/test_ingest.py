@@ -315,3 +315,42 @@ def test_short_different_documents_are_not_near_duplicates(tmp_path):
     report = ingest([src], tmp_path / "out", progress=False)
     assert (report.documents, report.near_duplicates) == (5, 0)
     assert [d.source.path.rsplit("/", 2)[-2:] for d in _docs(tmp_path / "out")][-1] == ["sub", "z.txt"]
+
+
+def test_a_dropped_duplicate_leaves_no_trace_in_the_index(tmp_path):
+    """a(T), b(T) dropped as a duplicate of a, d(U), then b(V): b's id was never kept, so
+    the second b is a new document, not a duplicate of whatever came after."""
+    texts = {"T": SENTENCE, "U": "وصل الرئيس إلى بغداد أمس في زيارة رسمية.", "V": "أعلنت الشرطة اعتقال ثلاثة مشتبه بهم في الموصل."}
+    lines = [{"id": "a", "text": texts["T"]}, {"id": "b", "text": texts["T"]}, {"id": "d", "text": texts["U"]},
+             {"id": "b", "text": texts["V"]}]
+    (tmp_path / "in.jsonl").write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines), encoding="utf-8")
+    report = ingest([tmp_path / "in.jsonl"], tmp_path / "out", progress=False)
+    assert (report.documents, report.duplicates) == (3, 1)
+    assert [(d.id, d.text) for d in _docs(tmp_path / "out")] == [("a", texts["T"]), ("d", texts["U"]), ("b", texts["V"])]
+    [dup] = [json.loads(x) for x in (tmp_path / "out" / "duplicates.jsonl").read_text().splitlines()]
+    assert (dup["id"], dup["duplicate_of"], dup["kind"]) == ("b", "a", "same text after normalization")
+
+
+def test_a_headline_alone_is_a_document_not_furniture(tmp_path):
+    (tmp_path / "in.jsonl").write_text(json.dumps({"id": "h", "text": "قتل ثلاثة أشخاص في انفجار في بغداد"}, ensure_ascii=False),
+                                       encoding="utf-8")
+    (tmp_path / "login.txt").write_text("Welcome Back!\nLogin to your account below\nRetrieve your password", encoding="utf-8")
+    err = []
+    report = ingest([tmp_path / "in.jsonl", tmp_path / "login.txt"], tmp_path / "out", progress=False,
+                    stderr=type("E", (), {"write": lambda self, s: err.append(s)})())
+    [doc] = _docs(tmp_path / "out")
+    assert doc.text == "قتل ثلاثة أشخاص في انفجار في بغداد" and doc.removed == []
+    # a page of nothing but site furniture is rejected, by name
+    assert report.rejected == 1 and err == [f"rejected: {tmp_path / 'login.txt'}: no text after boilerplate removal\n"]
+
+
+def test_jsonl_with_a_byte_order_mark_and_boolean_ids(tmp_path):
+    body = "\n".join([json.dumps({"id": "first", "text": SENTENCE}, ensure_ascii=False),
+                      json.dumps({"id": True, "text": "نص آخر."}, ensure_ascii=False)])
+    (tmp_path / "bom.jsonl").write_bytes(b"\xef\xbb\xbf" + body.encode("utf-8"))
+    err = []
+    report = ingest([tmp_path / "bom.jsonl"], tmp_path / "out", progress=False,
+                    stderr=type("E", (), {"write": lambda self, s: err.append(s)})())
+    assert [d.id for d in _docs(tmp_path / "out")] == ["first"]
+    assert report.rejected == 1
+    assert err[0].startswith(f"rejected: {tmp_path / 'bom.jsonl'}:2: id must be a string or an integer (field 'id', value True)")

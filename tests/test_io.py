@@ -46,15 +46,30 @@ def test_a_failed_writer_leaves_no_shard(tmp_path):
 def test_written_files_get_the_usual_mode_not_mkstemps_0600(tmp_path):
     import os
 
-    mask = os.umask(0o022)
-    try:
-        atomic_write(tmp_path / "a.json", "{}")
-        with ShardWriter(tmp_path, "documents") as w:
-            w.write(document_from_text("نص.", doc_id="x"))
-    finally:
-        os.umask(mask)
-    import corpus.io as io_mod
+    for umask, mode in ((0o022, 0o644), (0o077, 0o600), (0o002, 0o664)):
+        old = os.umask(umask)
+        try:
+            atomic_write(tmp_path / f"a{umask}.json", "{}")
+            with ShardWriter(tmp_path / f"s{umask}", "documents") as w:
+                w.write(document_from_text("نص.", doc_id="x"))
+        finally:
+            os.umask(old)
+        assert (tmp_path / f"a{umask}.json").stat().st_mode & 0o777 == mode
+        assert (tmp_path / f"s{umask}" / "documents-00000.jsonl").stat().st_mode & 0o777 == mode
 
-    expected = io_mod._MODE
-    assert (tmp_path / "a.json").stat().st_mode & 0o777 == expected
-    assert (tmp_path / "documents-00000.jsonl").stat().st_mode & 0o777 == expected
+
+def test_a_run_with_fewer_shards_replaces_the_earlier_ones_and_a_failed_one_changes_nothing(tmp_path):
+    with ShardWriter(tmp_path, "documents", shard_size=1) as w:
+        for i in range(3):
+            w.write(document_from_text(f"نص {i}.", doc_id=f"d{i}"))
+    with ShardWriter(tmp_path, "documents", shard_size=2) as w:
+        w.write(document_from_text("جديد.", doc_id="n"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["documents-00000.jsonl"]
+    before = (tmp_path / "documents-00000.jsonl").read_bytes()
+    with pytest.raises(KeyboardInterrupt):
+        with ShardWriter(tmp_path, "documents", shard_size=1) as w:
+            for i in range(3):
+                w.write(document_from_text(f"آخر {i}.", doc_id=f"x{i}"))
+            raise KeyboardInterrupt
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["documents-00000.jsonl"]
+    assert (tmp_path / "documents-00000.jsonl").read_bytes() == before

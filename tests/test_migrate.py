@@ -51,3 +51,10 @@ def test_bad_record_is_named_with_file_and_line(tmp_path):
     result = CliRunner().invoke(main, ["migrate", str(bad), "--out", str(tmp_path / "out")])
     assert result.exit_code == 1
     assert f"error: {bad}:1: after migration to 1.0.0: $: " in result.output
+
+
+def test_document_id_pattern_is_the_schemas():
+    from corpus.records import DOC_ID
+    from corpus.schemas import load_schema
+
+    assert DOC_ID.pattern == load_schema("document")["properties"]["id"]["pattern"]

@@ -43,7 +43,7 @@ import msgspec
 
 from ..errors import InputError
 from ..ontology import Ontology
-from ..records import Document, Metadata, Normalization, Source
+from ..records import DOC_ID, Document, Metadata, Normalization, Source
 from ..schemas import SCHEMA_VERSION
 from ..segment import segment
 from ..studio.convert import NAMES, Names, annotations_from_task
@@ -53,7 +53,6 @@ __all__ = ["read_labelstudio", "PROFILE", "PROFILE_VERSION", "load_tasks"]
 
 PROFILE = "as-is"
 PROFILE_VERSION = "1.0.0"
-_DOC_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 
 
 def load_tasks(path: Path) -> tuple[list[Any], str]:
@@ -194,9 +193,9 @@ def read_labelstudio(path: Path, options: ImportOptions) -> Iterator[Union[Impor
                                f"of its text): import such an export with `corpus pull --from-file FILE "
                                f"--documents DOCS`, which merges the parts into the whole document", raw=task)
             continue
-        doc_id = data.get("doc_id") if isinstance(data.get("doc_id"), str) and _DOC_ID.match(data["doc_id"]) else None
+        doc_id = data.get("doc_id") if isinstance(data.get("doc_id"), str) and DOC_ID.match(data["doc_id"]) else None
         if doc_id is None:
-            doc_id = f"ls-{sha[:16]}-" + (f"t{task_id}" if isinstance(task_id, (int, str)) and _DOC_ID.match(str(task_id))
+            doc_id = f"ls-{sha[:16]}-" + (f"t{task_id}" if isinstance(task_id, (int, str)) and DOC_ID.match(str(task_id))
                                          else f"i{i + 1:06d}")
         sentences, tokens = segment(text)
         extra = {k: v for k, v in sorted(data.items()) if k not in (field, "doc_id") and isinstance(v, (str, int, float, bool))}
