@@ -13,16 +13,18 @@ annotation's entities had ``label`` and ``mention`` and events had ``args``.
 
 from __future__ import annotations
 
+import gzip
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable
 
 import msgspec
 
 from .errors import InputError, SchemaError
-from .io import atomic_write
+from .io import atomic_write, jsonl_files
 from .schemas import SCHEMA_VERSION, schema_errors
 
-__all__ = ["MIGRATIONS", "migration", "migrate_record", "record_kind", "migrate_files"]
+__all__ = ["MIGRATIONS", "migration", "migrate_record", "record_kind", "migrate_files", "MigrateReport"]
 
 Migration = Callable[[dict], tuple[str, dict]]
 MIGRATIONS: dict[tuple[str, str], Migration] = {}
@@ -108,25 +110,43 @@ def _annotation_0_9_0(old: dict) -> tuple[str, dict]:
     return "1.0.0", new
 
 
-def migrate_files(paths: Iterable[str | Path], out_dir: str | Path, root: str | Path | None = None) -> Iterator[tuple[Path, int]]:
-    """Migrate JSONL files into ``out_dir`` (same relative names); yields (file, records)."""
-    out = Path(out_dir)
-    for path in paths:
-        path = Path(path)
-        files = sorted(path.rglob("*.jsonl")) if path.is_dir() else [path]
-        base = path if path.is_dir() else path.parent
-        for f in files:
-            lines = []
-            for n, line in enumerate(f.read_bytes().splitlines(), 1):
-                if not line.strip():
-                    continue
-                try:
-                    record = msgspec.json.decode(line)
-                    lines.append(msgspec.json.encode(migrate_record(record)))
-                except msgspec.DecodeError as exc:
-                    raise InputError(f"{f}:{n}", f"malformed JSON: {exc}") from None
-                except SchemaError as exc:
-                    raise InputError(f"{f}:{n}", str(exc)) from None
+@dataclass
+class MigrateReport:
+    files: list[tuple[Path, int]] = field(default_factory=list)  # (written file, records)
+    rejects: list[dict] = field(default_factory=list)  # {"source": file:line, "reason": ...}
+
+
+def migrate_files(paths: Iterable[str | Path], out_dir: str | Path) -> MigrateReport:
+    """Migrate JSONL files (and folders of them) into ``out_dir``, keeping their names
+    relative to the folder given. A record that cannot be migrated is kept in
+    ``out_dir/rejects.jsonl`` with its file, line and reason; the rest goes through.
+    ``out_dir`` may not be, or lie inside, an input: inputs are never rewritten."""
+    out = Path(out_dir).resolve()
+    report = MigrateReport()
+    for given in paths:
+        given = Path(given)
+        base = given if given.is_dir() else given.parent
+        if given.is_dir() and (out == given.resolve() or given.resolve() in out.parents):
+            raise InputError(str(out_dir), f"the output folder is inside the input {given}: migrate never rewrites in place")
+        for f in jsonl_files([given], "*.jsonl*"):
             target = out / f.relative_to(base)
+            if target.resolve() == f.resolve():
+                raise InputError(str(f), "the output would overwrite this input: migrate never rewrites in place")
+            lines = []
+            opener = gzip.open if f.suffix == ".gz" else open
+            with opener(f, "rb") as fh:
+                for n, line in enumerate(fh, 1):
+                    if not line.strip():
+                        continue
+                    try:
+                        lines.append(msgspec.json.encode(migrate_record(msgspec.json.decode(line))))
+                    except msgspec.DecodeError as exc:
+                        report.rejects.append({"source": f"{f}:{n}", "reason": f"malformed JSON: {exc}"})
+                    except SchemaError as exc:
+                        report.rejects.append({"source": f"{f}:{n}", "reason": str(exc)})
+            if target.suffix == ".gz":
+                target = target.with_suffix("")
             atomic_write(target, b"".join(x + b"\n" for x in lines))
-            yield target, len(lines)
+            report.files.append((target, len(lines)))
+    atomic_write(out / "rejects.jsonl", b"".join(msgspec.json.encode(r) + b"\n" for r in report.rejects))
+    return report

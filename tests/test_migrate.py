@@ -44,13 +44,35 @@ def test_unknown_version_names_the_known_ones():
         migrate_record({"schema_version": "0.1.0", "text": "x"})
 
 
-def test_bad_record_is_named_with_file_and_line(tmp_path):
-    bad = tmp_path / "in" / "bad.jsonl"
-    bad.parent.mkdir()
-    bad.write_text('{"schema_version": "0.9.0", "id": "a", "document_id": "d"}\n{"text": "x"}\n', encoding="utf-8")
-    result = CliRunner().invoke(main, ["migrate", str(bad), "--out", str(tmp_path / "out")])
+def test_bad_records_are_named_kept_and_the_rest_goes_through(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    good = (DATA / "annotation-0.9.0.jsonl").read_text(encoding="utf-8")
+    (src / "bad.jsonl").write_text('{"schema_version": "0.9.0", "id": "a", "document_id": "d"}\n{"text": "x"\n' + good,
+                                   encoding="utf-8")
+    (src / "rejects.jsonl").write_text('{"not": "a record"}\n', encoding="utf-8")  # a report, not read
+    result = CliRunner().invoke(main, ["migrate", str(src), "--out", str(tmp_path / "out")])
     assert result.exit_code == 1
-    assert f"error: {bad}:1: after migration to 1.0.0: $: " in result.output
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(f"rejected: {src / 'bad.jsonl'}:1: after migration to 1.0.0: $: ")
+    assert lines[1].startswith(f"rejected: {src / 'bad.jsonl'}:2: malformed JSON")
+    assert len((tmp_path / "out" / "bad.jsonl").read_text().splitlines()) == 1  # the good record went through
+    rejects = [json.loads(x) for x in (tmp_path / "out" / "rejects.jsonl").read_text().splitlines()]
+    assert [r["source"] for r in rejects] == [f"{src / 'bad.jsonl'}:1", f"{src / 'bad.jsonl'}:2"]
+
+
+def test_never_in_place(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "a.jsonl").write_text((DATA / "annotation-0.9.0.jsonl").read_text(encoding="utf-8"), encoding="utf-8")
+    before = (src / "a.jsonl").read_bytes()
+    for out in (src, src / "sub"):
+        result = CliRunner().invoke(main, ["migrate", str(src), "--out", str(out)])
+        assert result.exit_code == 1
+        assert f"the output folder is inside the input {src}: migrate never rewrites in place" in result.output
+    result = CliRunner().invoke(main, ["migrate", str(src / "a.jsonl"), "--out", str(src)])
+    assert result.exit_code == 1 and "the output would overwrite this input" in result.output
+    assert (src / "a.jsonl").read_bytes() == before
 
 
 def test_document_id_pattern_is_the_schemas():
