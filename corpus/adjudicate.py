@@ -28,10 +28,7 @@ only their text_sha256 is kept. Output order and ids are deterministic.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections import Counter, defaultdict
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping, Sequence
@@ -39,9 +36,8 @@ from typing import Callable, Iterable, Iterator, Mapping, Sequence
 import msgspec
 
 from .errors import InputError
-from .io import ShardWriter
-from .records import Annotation, Argument, Document, Entity, Event, Origin, Provenance, Trigger, text_sha256
-from .validate import encode_annotation
+from .io import ShardWriter, atomic_stream
+from .records import Annotation, Argument, Document, Entity, Event, Origin, Provenance, Trigger, encode, recency, text_sha256
 
 __all__ = [
     "POLICIES", "Disagreement", "DocumentResult", "AdjudicationSummary", "adjudicate", "write_outputs",
@@ -93,7 +89,7 @@ class DocumentResult:
 
 
 def _latest(a: Annotation, b: Annotation) -> Annotation:
-    return max((a, b), key=lambda x: (x.updated_at or x.created_at or "", x.id))
+    return max((a, b), key=recency)
 
 
 def _group(annotations: Iterable[Annotation], statuses: Sequence[str]) -> dict[str, dict[str, Annotation]]:
@@ -347,21 +343,6 @@ class AdjudicationSummary:
     paths: list[Path] = field(default_factory=list)
 
 
-class _GoldWriter(ShardWriter):
-    """ShardWriter that writes annotations the schema accepts (records.encode drops empty
-    ``entities``/``events``, which the schema requires)."""
-
-    def write(self, record: Annotation) -> None:  # type: ignore[override]
-        if self._file is None:
-            fd, self._tmp = tempfile.mkstemp(prefix=f".{self.prefix}.", suffix=".tmp", dir=self.out_dir)
-            self._file = os.fdopen(fd, "wb")
-        self._file.write(encode_annotation(record) + b"\n")
-        self.count += 1
-        self._in_shard += 1
-        if self._in_shard >= self.shard_size:
-            self._seal()
-
-
 def _markdown_section(r: DocumentResult) -> str:
     lines = [f"## {r.document_id}", "", "| kind | span | text | label | said by | not by | resolution |",
              "|---|---|---|---|---|---|---|"]
@@ -384,24 +365,6 @@ def disagreements_markdown(results: Iterable[DocumentResult], policy: str) -> st
     return _markdown_head(policy) + ("".join(sections) if sections else "No disagreements.\n")
 
 
-@contextmanager
-def _atomic_stream(path: Path):
-    """A file written as it streams, renamed into place only when complete."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    f = os.fdopen(fd, "wb")
-    try:
-        yield f
-        f.flush()
-        os.fsync(f.fileno())
-        f.close()
-        os.replace(tmp, path)
-    except BaseException:
-        f.close()
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_outputs(results: Iterable[DocumentResult], gold_dir: str | Path, reports_dir: str | Path, *,
                   policy: str, shard_size: int = 10_000) -> AdjudicationSummary:
     """Write gold shards (``gold-00000.jsonl``…) to ``gold_dir``, and ``conflicts.jsonl``,
@@ -410,8 +373,8 @@ def write_outputs(results: Iterable[DocumentResult], gold_dir: str | Path, repor
     summary = AdjudicationSummary()
     reports_dir = Path(reports_dir)
     names = ("conflicts.jsonl", "disagreements.md", "disagreements.json")
-    with _GoldWriter(gold_dir, "gold", shard_size) as w, _atomic_stream(reports_dir / names[0]) as conflicts, \
-            _atomic_stream(reports_dir / names[1]) as md, _atomic_stream(reports_dir / names[2]) as js:
+    with ShardWriter(gold_dir, "gold", shard_size) as w, atomic_stream(reports_dir / names[0]) as conflicts, \
+            atomic_stream(reports_dir / names[1]) as md, atomic_stream(reports_dir / names[2]) as js:
         md.write(_markdown_head(policy).encode("utf-8"))
         listed = 0
         for r in results:
@@ -420,7 +383,7 @@ def write_outputs(results: Iterable[DocumentResult], gold_dir: str | Path, repor
                 w.write(r.gold)
                 summary.gold += 1
             if r.conflict is not None:
-                conflicts.write(encode_annotation(r.conflict) + b"\n")
+                conflicts.write(encode(r.conflict) + b"\n")
                 summary.conflicts += 1
             if r.disagreements:
                 md.write(_markdown_section(r).encode("utf-8"))

@@ -44,7 +44,7 @@ from itertools import combinations
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
-from .records import Annotation, Document, text_sha256
+from .records import Annotation, Document, recency, text_sha256
 
 __all__ = [
     "Counts", "PairAgreement", "AgreementReport", "agreement", "token_tags", "cohen_kappa",
@@ -256,8 +256,7 @@ class AgreementReport:
 # --------------------------------------------------------------------------- computing
 
 
-def _order_key(a: Annotation):
-    return (a.updated_at or a.created_at or "", a.id)
+_order_key = recency
 
 
 def _select(annotations: Iterable[Annotation], statuses: Sequence[str], skipped: list[dict]) -> dict[str, dict[str, Annotation]]:

@@ -6,6 +6,7 @@ import gzip
 import os
 import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, TypeVar
 
@@ -14,7 +15,7 @@ import msgspec
 from .errors import InputError
 from .records import encode
 
-__all__ = ["atomic_write", "ShardWriter", "iter_jsonl", "jsonl_files", "write_jsonl", "SIDECARS"]
+__all__ = ["atomic_write", "atomic_stream", "ShardWriter", "iter_jsonl", "jsonl_files", "write_jsonl", "SIDECARS"]
 
 #: reports that ingest, import and adjudicate write beside their records; never records themselves
 SIDECARS = frozenset({"rejects.jsonl", "duplicates.jsonl", "repairs.jsonl", "warnings.jsonl", "conflicts.jsonl",
@@ -29,6 +30,26 @@ def _file_mode() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return 0o666 & ~mask
+
+
+@contextmanager
+def atomic_stream(path: str | Path):
+    """A binary file written as it streams, renamed into place only when complete."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.fchmod(fd, _file_mode())
+    f = os.fdopen(fd, "wb")
+    try:
+        yield f
+        f.flush()
+        os.fsync(f.fileno())
+        f.close()
+        os.replace(tmp, path)
+    except BaseException:
+        f.close()
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def atomic_write(path: str | Path, data: bytes | str) -> None:

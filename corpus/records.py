@@ -7,6 +7,7 @@ encoding is deterministic (field order, no timestamps added).
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime, timezone
 import re
 from typing import Literal, Optional
 
@@ -17,7 +18,7 @@ from .offsets import OffsetMap
 __all__ = [
     "Source", "Metadata", "Normalization", "Extraction", "Removed", "Document",
     "Entity", "Trigger", "Argument", "Event", "OntologyRef", "Origin", "Provenance", "Annotation",
-    "DOC_ID", "encode", "decode_document", "decode_annotation", "to_raw", "from_raw", "text_sha256", "to_dict",
+    "DOC_ID", "recency", "encode", "decode_document", "decode_annotation", "to_raw", "from_raw", "text_sha256", "to_dict",
 ]
 
 
@@ -186,6 +187,21 @@ def decode_annotation(line: bytes | str) -> Annotation:
 def to_dict(record: msgspec.Struct) -> dict:
     """The record as the JSON object the schema describes (for jsonschema checks)."""
     return msgspec.to_builtins(record)
+
+
+def recency(ann: "Annotation") -> tuple:
+    """Sort key of an annotation by when it was last changed (then id): timestamps are
+    parsed, so 'Z' and '+00:00' or another precision compare right; undated first."""
+    stamp = ann.updated_at or ann.created_at
+    when = None
+    if stamp:
+        try:
+            when = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=timezone.utc)
+        except ValueError:
+            when = None
+    return (when is not None, when or datetime.min.replace(tzinfo=timezone.utc), ann.id)
 
 
 def text_sha256(text: str) -> str:

@@ -57,13 +57,13 @@ from .errors import InputError
 from .io import jsonl_files
 from .ontology import Ontology, load_ontology
 from .records import (
-    Annotation, Document, Entity, Event, decode_document, from_raw, text_sha256, to_dict, to_raw,
+    Annotation, Document, Entity, Event, decode_document, encode, from_raw, text_sha256, to_dict, to_raw,
 )
 from .schemas import json_path, validator
 
 __all__ = [
     "Problem", "validate_records", "validate_paths", "reanchor", "reanchor_paths",
-    "ReanchorResult", "format_problem", "CODES", "annotation_builtins", "encode_annotation",
+    "ReanchorResult", "format_problem", "CODES",
 ]
 
 #: Every problem code with what it means; codes are stable (tests and tools match on them).
@@ -648,40 +648,9 @@ def _source(file_source: str | None, ann: Annotation | None, fallback: str = "<i
 
 # --------------------------------------------------------------------------- one record
 
-def annotation_builtins(ann: Annotation) -> dict:
-    """The annotation as the schema's JSON object. ``records.to_dict``/``encode`` omit
-    empty ``entities``, ``events`` and event ``arguments`` (omit_defaults), but the schema
-    requires them; they are put back here, in field order."""
-    obj = to_dict(ann)
-    for ev in obj.get("events", ()):
-        if "arguments" not in ev:
-            items = list(ev.items())
-            ev.clear()
-            for k, v in items:
-                ev[k] = v
-                if k == "trigger":
-                    ev["arguments"] = []
-    if "entities" in obj and "events" in obj:
-        return obj
-    out = {}
-    for name in Annotation.__struct_fields__:
-        if name in obj:
-            out[name] = obj[name]
-        elif name in ("entities", "events"):
-            out[name] = []
-    return out
-
-
-def encode_annotation(ann: Annotation) -> bytes:
-    """One JSON line of an annotation that the schema accepts (see annotation_builtins)."""
-    return msgspec.json.encode(annotation_builtins(ann))
-
-
 def _as_obj(item: Any) -> Any:
     if isinstance(item, (bytes, bytearray, str)):
         return msgspec.json.decode(item)
-    if isinstance(item, Annotation):
-        return annotation_builtins(item)
     if isinstance(item, msgspec.Struct):
         return to_dict(item)
     return item
@@ -1141,5 +1110,5 @@ def reanchor_paths(
                 continue
             res = reanchor(ann, old, new, source=f"{path}:{n}")
             yield from res.problems
-            lines.append(encode_annotation(res.annotation) + b"\n")
+            lines.append(encode(res.annotation) + b"\n")
         atomic_write(out_dir / path.name, b"".join(lines))

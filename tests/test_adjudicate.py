@@ -13,7 +13,7 @@ from corpus.cli import main
 from corpus.ingest import IngestOptions, document_from_text
 from corpus.records import Annotation, Argument, Entity, Event, OntologyRef, Trigger, decode_annotation, encode
 from corpus.schemas import SCHEMA_VERSION
-from corpus.validate import encode_annotation, validate_records
+from corpus.validate import validate_records
 
 TEXT = "كارتر زار قوات التحالف في الموصل"  # tokens w0..w5
 
@@ -163,7 +163,7 @@ def test_selection_and_stale(doc):
 def test_write_outputs_and_cli(doc, tmp_path):
     src = tmp_path / "annotations"
     src.mkdir()
-    (src / "a.jsonl").write_bytes(b"".join(encode_annotation(a) + b"\n" for a in three(doc)))
+    (src / "a.jsonl").write_bytes(b"".join(encode(a) + b"\n" for a in three(doc)))
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs/documents-00000.jsonl").write_bytes(encode(doc) + b"\n")
     args = ["adjudicate", str(src), "--documents", str(tmp_path / "docs"), "--out", str(tmp_path / "gold"),
@@ -200,3 +200,17 @@ def test_no_disagreements(doc, tmp_path):
     assert (s.gold, s.conflicts, sum(s.disagreements.values())) == (1, 0, 0)
     assert (tmp_path / "r/conflicts.jsonl").read_bytes() == b""
     assert "No disagreements." in (tmp_path / "r/disagreements.md").read_text()
+
+
+def test_the_latest_annotation_is_found_by_time_not_by_string_order():
+    from corpus.records import recency
+
+    def at(stamp, aid):
+        return Annotation(schema_version="1.0.0", id=aid, document_id="d", text_sha256="0" * 64, annotator="a",
+                          status="submitted", ontology=OntologyRef(name="ace2005", version="1.0.0"), entities=[],
+                          events=[], updated_at=stamp)
+
+    # as strings "…10:00:00Z" sorts after "…10:00:00.5+00:00", though it is earlier
+    early, late = at("2026-11-25T10:00:00Z", "x"), at("2026-11-25T10:00:00.500000+00:00", "y")
+    assert max((early, late), key=recency) is late
+    assert max((at(None, "z"), early), key=recency) is early

@@ -14,7 +14,6 @@ from corpus.cli import main
 from corpus.ingest import IngestOptions, document_from_text
 from corpus.records import Annotation, Argument, Entity, Event, OntologyRef, Trigger, encode
 from corpus.schemas import SCHEMA_VERSION
-from corpus.validate import encode_annotation
 
 def make_doc(text, doc_id):
     # tiny texts would look like boilerplate lines to ingest
@@ -247,7 +246,7 @@ def test_cli(doc, tmp_path):
     a, b = pair_ab(doc)
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs/documents-00000.jsonl").write_bytes(encode(doc) + b"\n")
-    (tmp_path / "ann.jsonl").write_bytes(encode_annotation(a) + b"\n" + encode_annotation(b) + b"\n")
+    (tmp_path / "ann.jsonl").write_bytes(encode(a) + b"\n" + encode(b) + b"\n")
     r = CliRunner().invoke(main, ["agree", str(tmp_path / "ann.jsonl"), "--documents", str(tmp_path / "docs"),
                                   "--out", str(tmp_path / "report")], env={"COLUMNS": "200"})
     assert r.exit_code == 0, r.output

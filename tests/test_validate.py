@@ -17,7 +17,7 @@ from corpus.ingest import IngestOptions, document_from_text
 from corpus.normalize import get_profile
 from corpus.records import Annotation, Entity, Event, OntologyRef, Trigger, Argument, encode, decode_annotation, text_sha256
 from corpus.schemas import SCHEMA_VERSION, load_schema
-from corpus.validate import CODES, Problem, encode_annotation, reanchor, validate_paths, validate_records
+from corpus.validate import CODES, Problem, reanchor, validate_paths, validate_records
 
 CASES_DIR = Path(__file__).parent / "data" / "validate"
 CASES = sorted(p.stem for p in CASES_DIR.glob("*.jsonl"))
@@ -160,7 +160,7 @@ def test_cli_reanchor_writes_to_out_and_leaves_inputs(tmp_path):
     ann = _ann(old, [("PER", "كارترُ"), ("ORG", "قوات التحالف")])
     fresh = _ann(new, [("GPE", "الموصل")], annotator="badr", aid="a2")
     src = tmp_path / "annotations.jsonl"
-    src.write_bytes(encode_annotation(ann) + b"\n" + encode_annotation(fresh) + b"\n")
+    src.write_bytes(encode(ann) + b"\n" + encode(fresh) + b"\n")
     before = src.read_bytes()
     r = CliRunner().invoke(main, ["validate", str(src), "--documents", str(tmp_path / "new"), "--reanchor",
                                   "--previous-documents", str(tmp_path / "old"), "--out", str(tmp_path / "out")])
@@ -187,12 +187,12 @@ def test_documents_found_in_lookup_folders_and_gzip(tmp_path):
     anns = [_ann(d, [("GPE", c)], aid=f"a{i}") for i, (d, c) in enumerate(zip(docs, ["الموصل", "الرقة", "بغداد"]))]
     # interleaved so the reader goes back and forth between documents
     order = [anns[2], anns[0], anns[1], msgspec.structs.replace(anns[0], id="a9", annotator="badr")]
-    (tmp_path / "ann.jsonl").write_bytes(b"".join(encode_annotation(a) + b"\n" for a in order))
+    (tmp_path / "ann.jsonl").write_bytes(b"".join(encode(a) + b"\n" for a in order))
     stats = {}
     assert list(validate_paths([tmp_path / "ann.jsonl"], documents=[tmp_path / "docs"], stats=stats)) == []
     assert stats == {"documents": 0, "annotations": 4, "files": 1}
     bad = msgspec.structs.replace(anns[1], id="a10", text_sha256=docs[0].text_sha256)
-    (tmp_path / "ann.jsonl").write_bytes(encode_annotation(bad) + b"\n")
+    (tmp_path / "ann.jsonl").write_bytes(encode(bad) + b"\n")
     assert [p.code for p in validate_paths([tmp_path / "ann.jsonl"], documents=[tmp_path / "docs"])] == ["stale-text"]
 
 
@@ -208,7 +208,7 @@ def test_duplicates_in_gzip_and_hash_collisions(tmp_path, monkeypatch):
     (tmp_path / "more.jsonl").write_bytes(encode(docs[1]) + b"\n")
     anns = [_ann(docs[0], [("GPE", "الموصل")], aid="a1"), _ann(docs[1], [("GPE", "الرقة")], aid="a2"),
             _ann(docs[1], [("GPE", "الرقة")], aid="a1", annotator="badr")]
-    (tmp_path / "ann.jsonl").write_bytes(b"".join(encode_annotation(a) + b"\n" for a in anns))
+    (tmp_path / "ann.jsonl").write_bytes(b"".join(encode(a) + b"\n" for a in anns))
     got = [str(p).replace(str(tmp_path) + "/", "") for p in validate_paths([tmp_path])]
     assert got == [
         "docs.jsonl.gz:3: error duplicate-document: document 'd0', $.id = 'd0': document id 'd0' was seen before, at docs.jsonl.gz:1",
@@ -230,7 +230,7 @@ def test_jobs_give_the_same_problems_in_the_same_order(tmp_path, monkeypatch):
         a = _ann(d, [("GPE", d.text[d.text.index("في ") + 3:d.text.index(".")])], aid=f"a{i % 37}", annotator=f"u{i}")
         if i % 5 == 0:
             a = msgspec.structs.replace(a, entities=[msgspec.structs.replace(a.entities[0], type="CITY")])
-        lines.append(encode_annotation(a) + b"\n" + (b"\n" if i % 7 == 0 else b""))
+        lines.append(encode(a) + b"\n" + (b"\n" if i % 7 == 0 else b""))
     (tmp_path / "ann.jsonl").write_bytes(b"".join(lines))
     (tmp_path / "more.jsonl").write_bytes(b"".join(lines[:5]))
     serial = [str(p) for p in validate_paths([tmp_path / "ann.jsonl", tmp_path / "more.jsonl"], documents=[tmp_path])]
@@ -254,7 +254,7 @@ def test_unreadable_lookup_document_is_reported(tmp_path):
     broken = msgspec.json.decode(encode(doc))
     del broken["tokens"]
     (tmp_path / "docs.jsonl").write_bytes(msgspec.json.encode(broken) + b"\n")
-    (tmp_path / "ann.jsonl").write_bytes(encode_annotation(_ann(doc, [("GPE", "الموصل")])) + b"\n")
+    (tmp_path / "ann.jsonl").write_bytes(encode(_ann(doc, [("GPE", "الموصل")])) + b"\n")
     got = list(validate_paths([tmp_path / "ann.jsonl"], documents=[tmp_path / "docs.jsonl"]))
     assert [p.code for p in got] == ["document-unreadable"]
     assert got[0].message == (f"document 'd1' at {tmp_path / 'docs.jsonl'} (byte 0) cannot be read: "
@@ -315,14 +315,14 @@ def test_reanchor_options_need_each_other():
     assert r.exit_code == 2 and "--reanchor needs --previous-documents and --out" in r.output
 
 
-def test_missing_empty_lists_are_schema_errors_and_encode_annotation_writes_them():
+def test_missing_empty_lists_are_schema_errors_and_encode_writes_them():
     """The schema requires entities, events and arguments even when empty; a line without
-    them is an error, and encode_annotation (used by every writer of ours) writes them."""
+    them is an error, and encode (used by every writer of ours) writes them."""
     doc = document_from_text(TEXT, doc_id="d1")
     t = doc.text.index("استهدفت")
     ann = _ann(doc, [], events=[Event(id="v1", type="Conflict.Attack", arguments=[],
                                       trigger=Trigger(start=t, end=t + 7, text="استهدفت"))])
-    line = encode_annotation(ann)
+    line = encode(ann)
     obj = json.loads(line)
     assert obj["entities"] == [] and obj["events"][0]["arguments"] == []
     assert list(validate_records([doc], [line])) == []

@@ -33,9 +33,8 @@ import msgspec
 from ..errors import CorpusError, InputError
 from ..io import ShardWriter, atomic_write, write_jsonl
 from ..ontology import Ontology, load_ontology
-from ..records import to_dict
+from ..records import encode, to_dict
 from ..schemas import SCHEMA_VERSION, schema_errors
-from ..validate import annotation_builtins, encode_annotation
 from ._base import (
     IMPORT_POLICY, IMPORT_STATUS, IMPORTERS, TYPE_NAME, ImportOptions, Imported, Importer, Issue, display_path,
     register,
@@ -396,13 +395,12 @@ def import_corpus(
 
 
 def _complete(ann) -> msgspec.Raw:
-    """The annotation's JSON line with ``entities``, ``events`` and event ``arguments``
-    always present (records.encode omits them when empty, but the schema requires them)."""
-    return msgspec.Raw(encode_annotation(ann))
+    """The annotation's JSON line, as it is written."""
+    return msgspec.Raw(encode(ann))
 
 
 def _schema_problem(schema: str, record: msgspec.Struct) -> Optional[str]:
-    obj = annotation_builtins(record) if schema == "annotation" else to_dict(record)
+    obj = to_dict(record)
     for path, message, value in schema_errors(schema, obj):
         return f"{path}: {message} (value {value!r})"[:500]
     return None
