@@ -18,7 +18,8 @@ from . import handle_errors, main
               help="Document JSONL files or folders (default: the documents of corpus.toml, when built): "
                    "annotations of an older text are left out and listed.")
 @click.option("--out", "gold_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for the gold shards gold-00000.jsonl… (default: gold of corpus.toml).")
+              help="Folder for the gold shards gold-00000.jsonl… (default: build/adjudication/gold, for review; "
+                   "committed gold is never rewritten unless this names it).")
 @click.option("--reports", "reports_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for conflicts.jsonl, disagreements.md and disagreements.json (default: build/adjudication).")
 @click.option("--status", "statuses", multiple=True, default=("submitted",), show_default=True,
@@ -48,7 +49,8 @@ def adjudicate_cmd(paths, policy, document_paths, gold_dir, reports_dir, statuse
     cfg = load_config()
     paths = cfg.annotation_inputs(paths)
     document_paths = cfg.document_inputs(document_paths)
-    gold_dir = gold_dir or cfg.gold_dir
+    # committed gold (corpus.toml `gold`) is human-reviewed data: written only when asked
+    gold_dir = gold_dir or cfg.root / "build" / "adjudication" / "gold"
     reports_dir = reports_dir or cfg.root / "build" / "adjudication"
     if any(Path(p).resolve() == Path(gold_dir).resolve() for p in paths):
         raise click.UsageError(f"--out {gold_dir} is also an input: gold would be adjudicated with the annotations")
