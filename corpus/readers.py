@@ -14,7 +14,7 @@ import os
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from .errors import InputError
 
@@ -163,10 +163,22 @@ def _read_html(where: str, data: bytes, options: ReadOptions) -> Iterator[RawDoc
 
 @_reader("jsonl")
 def _read_jsonl(where: str, data: bytes, options: ReadOptions) -> Iterator[RawDoc | InputError]:
+    """A whole JSONL file in memory (the path for files that are not UTF-8; UTF-8 files
+    are streamed line by line by ``read_path``)."""
     text, encoding = decode_bytes(data, where)
+    if encoding == "utf-8":
+        lines = ((n, line, raw) for n, (line, raw) in enumerate(zip(text.split("\n"), data.split(b"\n")), 1))
+    else:
+        lines = ((n, line, line.encode(encoding)) for n, line in enumerate(text.split("\n"), 1))
+    yield from _jsonl_records(where, lines, encoding, options)
+
+
+def _jsonl_records(where: str, lines: Iterable[tuple[int, str, bytes]], encoding: str,
+                   options: ReadOptions) -> Iterator[RawDoc | InputError]:
+    """Documents of ``(line number, decoded line, raw line bytes)``; a bad line is an
+    InputError naming the file, line, field and value."""
     f = options.fields
-    raw_lines = data.split(b"\n") if encoding == "utf-8" else None
-    for n, line in enumerate(text.split("\n"), 1):
+    for n, line, line_bytes in lines:
         if not line.strip():
             continue
         place = f"{where}:{n}"
@@ -193,7 +205,6 @@ def _read_jsonl(where: str, data: bytes, options: ReadOptions) -> Iterator[RawDo
         if doc_id is not None and (not isinstance(doc_id, (str, int)) or isinstance(doc_id, bool)):
             yield InputError(place, "id must be a string or an integer", field=f.id, value=doc_id)
             continue
-        line_bytes = raw_lines[n - 1] if raw_lines is not None else line.encode(encoding)
         meta = {}
         for key in ("url", "title", "published", "author"):
             v = obj.get(getattr(f, key))
@@ -204,6 +215,57 @@ def _read_jsonl(where: str, data: bytes, options: ReadOptions) -> Iterator[RawDo
             format="jsonl", line=n, text_field=f.text,
             doc_id=None if doc_id is None else str(doc_id), metadata=meta,
         )
+
+
+def _stream_jsonl(path: Path, where: str, compression: str | None, options: ReadOptions) -> Iterator[RawDoc | InputError]:
+    """A UTF-8 JSONL file line by line, in memory bounded by its longest line. The
+    encoding is detected on the first 64 KB; a file that is not UTF-8 there is read whole."""
+    opener = gzip.open if compression == "gzip" else open
+    with opener(path, "rb") as fh:
+        head = fh.read(1 << 16)
+        if not head:
+            yield InputError(where, "empty file")
+            return
+        cut = head.rfind(b"\n") + 1 or len(head)
+        try:
+            _, encoding = decode_bytes(head[:cut], where)
+        except InputError as exc:
+            yield exc
+            return
+        if encoding != "utf-8":
+            rest = fh.read()
+            yield from _read_jsonl(where, head + rest, options)
+            return
+
+        def lines() -> Iterator[tuple[int, str, bytes]]:
+            pending = head
+            n = 0
+            while True:
+                *complete, pending = pending.split(b"\n")
+                for raw in complete:
+                    n += 1
+                    yield n, raw, raw
+                chunk = fh.read(1 << 20)
+                if not chunk:
+                    break
+                pending += chunk
+            n += 1
+            yield n, pending, pending
+
+        def decoded() -> Iterator[tuple[int, str, bytes]]:
+            for n, _, raw in lines():
+                try:
+                    yield n, raw.decode("utf-8"), raw
+                except UnicodeDecodeError as exc:
+                    bad.append(InputError(f"{where}:{n}", f"undecodable: not UTF-8 like the start of the file (byte {exc.start} of the line)"))
+                    yield n, "", raw  # an empty line: skipped, its error reported below
+
+        bad: list[InputError] = []
+        for item in _jsonl_records(where, decoded(), "utf-8", options):
+            while bad:
+                yield bad.pop(0)
+            yield item
+        yield from bad
 
 
 _EXTENSIONS = {".txt": "txt", ".text": "txt", ".html": "html", ".htm": "html", ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -252,6 +314,17 @@ def read_path(path: Path, where: str, options: ReadOptions, fmt: str | None = No
     fmt = fmt or detected
     if fmt not in READERS:
         yield InputError(where, f"unknown input format (suffix {''.join(path.suffixes) or 'none'}); allowed: .txt, .html, .htm, .jsonl, and these with .gz")
+        return
+    if fmt == "jsonl":
+        try:
+            for item in _stream_jsonl(path, where, compression, options):
+                if isinstance(item, RawDoc):
+                    item.compression = compression
+                yield item
+        except OSError as exc:  # unreadable, or a broken gzip stream
+            yield InputError(where, f"cannot read: {exc.strerror}" if exc.strerror else f"not a valid gzip file: {exc}")
+        except (EOFError, zlib.error) as exc:
+            yield InputError(where, f"not a valid gzip file: {exc}")
         return
     try:
         data = path.read_bytes()

@@ -354,3 +354,17 @@ def test_jsonl_with_a_byte_order_mark_and_boolean_ids(tmp_path):
     assert [d.id for d in _docs(tmp_path / "out")] == ["first"]
     assert report.rejected == 1
     assert err[0].startswith(f"rejected: {tmp_path / 'bom.jsonl'}:2: id must be a string or an integer (field 'id', value True)")
+
+
+def test_big_jsonl_is_streamed_and_a_bad_line_in_it_named(tmp_path):
+    lines = [json.dumps({"id": f"n{i}", "text": f"{SENTENCE} رقم {i}."}, ensure_ascii=False).encode("utf-8") for i in range(600)]
+    lines[400] = b'{"id": "latin1", "text": "caf\xe9"}'  # not UTF-8, past the first 64 KB
+    (tmp_path / "big.jsonl.gz").write_bytes(gzip.compress(b"\n".join(lines)))
+    (tmp_path / "arabic-1256.jsonl").write_bytes(json.dumps({"id": "cp", "text": SENTENCE}, ensure_ascii=False).encode("cp1256"))
+    err = []
+    report = ingest([tmp_path], tmp_path / "out", IngestOptions(near_duplicates=False), progress=False,
+                    stderr=type("E", (), {"write": lambda self, s: err.append(s)})())
+    assert (report.documents, report.rejected) == (600, 1)
+    assert err == [f"rejected: {tmp_path / 'big.jsonl.gz'}:401: undecodable: not UTF-8 like the start of the file (byte 29 of the line)\n"]
+    cp = next(d for d in _docs(tmp_path / "out") if d.id == "cp")
+    assert cp.source.encoding == "cp1256" and cp.text == SENTENCE
