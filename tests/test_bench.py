@@ -18,7 +18,7 @@ from corpus.bench import TARGETS, generate_corpus, make_annotations, write_repor
 from corpus.cli import main
 
 STAGES = ["ingest", "validate", "jsonschema (record by record)", "release", "pyarrow ceiling",
-          "pyarrow ceiling, zstd level 9 as release", "datasets by hand"]
+          "pyarrow ceiling, zstd level 9", "datasets by hand"]
 
 
 @pytest.fixture(scope="module")
