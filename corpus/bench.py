@@ -939,7 +939,7 @@ def _code_line(m: dict) -> str:
 _HEAD = """# Benchmarks
 
 Written by `corpus bench` (corpus/bench.py); each section is replaced when its benchmark
-runs again, the others are kept. Throughput is in MB/s of 10^6 bytes of input; peak RSS is
+runs again, the others are kept (the Findings at the end are written by hand). Throughput is in MB/s of 10^6 bytes of input; peak RSS is
 the high-water mark of each stage's own process (VmHWM), and of its largest worker
 process when it has some. Every stage and baseline runs in a fresh process.
 
@@ -983,7 +983,7 @@ def write_report(path: Path, key: str, body: str, machine_info: dict) -> None:
             return (0, 0)
         if k.startswith("pipeline-n"):
             return (1, int(k[len("pipeline-n"):]))
-        return (2, k)
+        return (3, 0) if k == "findings" else (2, k)  # findings (written by hand) come last
 
     text = _HEAD + "".join(f"<!-- section: {k} -->\n{sections[k].rstrip()}\n\n<!-- /section -->\n"
                            for k in sorted(sections, key=order))
