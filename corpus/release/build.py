@@ -36,8 +36,7 @@ import re
 import shutil
 import sqlite3
 import tempfile
-from collections import Counter, deque
-from concurrent.futures import ThreadPoolExecutor
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -256,8 +255,10 @@ def _problem_report(problems: list[str], limit: int = 30) -> str:
 
 def _open_db(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path)
-    # a scratch database: no journal, no fsync; the page cache bounds its memory (64 MiB)
-    for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -65536", "temp_store = FILE"):
+    # a scratch database: no journal, no fsync. Its page cache (and the sorter's memory) is
+    # capped at 16 MiB: a larger cache only bought noise-level speed at N = 100,000 and
+    # would grow with N up to its cap, which is what "flat in N" must not show
+    for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -16384", "temp_store = FILE"):
         db.execute(f"PRAGMA {pragma}")
     return db
 
@@ -476,6 +477,26 @@ def _check_unannotated(db: sqlite3.Connection, sources: _Sources) -> int:
     return n
 
 
+#: columns whose min/max statistics are worthless and large: each row group's footer entry
+#: would carry two whole article texts, and a writer keeps every footer entry until it
+#: closes (about 1 MB a 77,000-document file; memory growing with N)
+_NO_STATISTICS = {"documents": ("text",)}
+
+
+def _statistics_columns(schema) -> list[str]:
+    """Parquet column paths to keep statistics for: all but ``_NO_STATISTICS``."""
+    import io
+
+    import pyarrow.parquet as pq
+
+    buf = io.BytesIO()
+    pq.write_table(schema.empty_table(), buf)
+    config = json.loads((schema.metadata or {}).get(b"corpus", b"{}")).get("config")
+    skip = set(_NO_STATISTICS.get(config, ()))
+    paths = pq.ParquetFile(io.BytesIO(buf.getvalue())).schema
+    return [paths.column(i).path for i in range(len(paths)) if paths.column(i).path.split(".")[0] not in skip]
+
+
 _SPLIT_ORDER = "CASE a.split " + " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(SPLITS)) + " END"
 
 
@@ -494,21 +515,7 @@ def _write_data(tmp, db, sources, version, date, info, ontology, features, schem
     per_doc: list[tuple] = []
     rows = writers = split = None
     level = {} if _ZSTD_LEVEL is None else {"compression_level": _ZSTD_LEVEL}
-    # Parquet encoding and zstd run in one writer thread (pyarrow releases the GIL there)
-    # while this thread builds the next rows; the same batches reach each file in the same
-    # order, so the bytes are those of writing inline. At most two batches wait (memory).
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="release-parquet")
-    pending: deque = deque()
-
-    def _submit(fn, *args) -> None:
-        pending.append(pool.submit(fn, *args))
-        while len(pending) > 2:
-            pending.popleft().result()
-
-    def _drain() -> None:
-        while pending:
-            pending.popleft().result()
-
+    stats_columns = {c: _statistics_columns(schemas[c]) for c in features}
     def flush(final: bool = False) -> None:
         for config in features:
             n = rows.rows(config)
@@ -519,10 +526,10 @@ def _write_data(tmp, db, sources, version, date, info, ontology, features, schem
             if config not in writers:
                 (tmp / config).mkdir(exist_ok=True)
                 writers[config] = pq.ParquetWriter(tmp / rel, schemas[config], compression="zstd",
-                                                   write_statistics=True, store_schema=True, **level)
+                                                   write_statistics=stats_columns[config], store_schema=True, **level)
                 files.setdefault(config, {})[split] = {"rows": 0, "num_bytes": 0, "path": rel}
             batch = rows.batch(config)
-            _submit(writers[config].write_batch, batch)
+            writers[config].write_batch(batch)
             entry = files[config][split]
             entry["rows"] += batch.num_rows
             entry["num_bytes"] += batch.nbytes
@@ -531,8 +538,7 @@ def _write_data(tmp, db, sources, version, date, info, ontology, features, schem
         nonlocal ner_stats
         flush(final=True)
         for w in writers.values():
-            _submit(w.close)
-        _drain()
+            w.close()
         for config in writers:
             entry = files[config][split]
             entry["bytes"] = (tmp / entry["path"]).stat().st_size
@@ -549,74 +555,71 @@ def _write_data(tmp, db, sources, version, date, info, ontology, features, schem
                     ner_stats[k] += v
         log(f"{split}: {totals[split]['documents']} documents")
 
-    try:
-        query = db.execute(
-            f"SELECT a.split, a.id, d.f, d.off, d.line, g.f, g.off, g.line FROM asg a JOIN docs d ON d.id = a.id "
-            f"JOIN gold g ON g.doc = a.id ORDER BY {_SPLIT_ORDER}, a.id")
-        seq = 0
-        for s, doc_id, df, doff, dline, gf, goff, gline in query:
-            seq += 1
-            if s != split:
-                if split is not None:
-                    close_split()
-                split, rows, writers = s, ReleaseRows(features, ontology, schemas), {}
-            gwhere = sources.where(gf, gline)
-            try:
-                doc = decode_document(sources.read(df, doff))
-            except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-                raise InputError(sources.where(df, dline), f"not a valid Document: {exc}") from None
-            try:
-                ann = decode_annotation(sources.read(gf, goff))
-            except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-                problems.add(seq, f"{gwhere}: not a valid Annotation: {exc}")
-                continue
-            found = list(annotation_problems(doc, ann, ontology))
-            if found:
-                for p, m, v in found:
-                    problems.add(seq, f"{gwhere}: document {doc_id!r}: annotation {ann.id!r}: {p}: {m} (value {v!r})")
-                continue
-            if problems:  # nothing will be released: only look for more problems
-                continue
-            per_doc.append((doc_id, doc.text_sha256, annotation_digest(ann), len(ann.entities), len(ann.events)))
-            if len(per_doc) >= 5000:
-                db.executemany("INSERT INTO pd VALUES (?, ?, ?, ?, ?)", per_doc)
-                per_doc.clear()
-            rows.add(doc, ann)
-            t = totals[split]
-            t["documents"] += 1
-            t["sentences"] += len(doc.sentences)
-            t["tokens"] += len(doc.tokens)
-            t["characters"] += len(doc.text)
-            t["entities"] += len(ann.entities)
-            t["events"] += len(ann.events)
-            t["arguments"] += sum(len(e.arguments) for e in ann.events)
-            labels["entities"][split].update(e.type for e in ann.entities)
-            labels["levels"][split].update(e.level or "none" for e in ann.entities)
-            labels["events"][split].update(e.type for e in ann.events)
-            labels["roles"][split].update(a.role for e in ann.events for a in e.arguments)
-            facts_counters["normalization"][f"{doc.normalization.profile} {doc.normalization.version}"] += 1
-            facts_counters["languages"][doc.language] += 1
-            facts_counters["formats"][doc.source.format] += 1
-            if doc.metadata.outlet:
-                facts_counters["outlets"][doc.metadata.outlet] += 1
-            p = doc.metadata.published
-            if p:
-                if not published:
-                    published = [p, p]
-                elif p < published[0]:
-                    published[0] = p
-                elif p > published[1]:
-                    published[1] = p
-            annotators = ann.provenance.annotators if ann.provenance and ann.provenance.annotators else [ann.annotator]
-            facts_counters["annotators"].update(annotators)
-            facts_counters["policies"][ann.provenance.policy if ann.provenance else ann.status] += 1
-            flush()
-        if problems:
-            raise ReleaseError(problems.report())
-        if split is not None:
-            close_split()
-    finally:
-        pool.shutdown(wait=True)
+    query = db.execute(
+        f"SELECT a.split, a.id, d.f, d.off, d.line, g.f, g.off, g.line FROM asg a JOIN docs d ON d.id = a.id "
+        f"JOIN gold g ON g.doc = a.id ORDER BY {_SPLIT_ORDER}, a.id")
+    seq = 0
+    for s, doc_id, df, doff, dline, gf, goff, gline in query:
+        seq += 1
+        if s != split:
+            if split is not None:
+                close_split()
+            split, rows, writers = s, ReleaseRows(features, ontology, schemas), {}
+        gwhere = sources.where(gf, gline)
+        try:
+            doc = decode_document(sources.read(df, doff))
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            raise InputError(sources.where(df, dline), f"not a valid Document: {exc}") from None
+        try:
+            ann = decode_annotation(sources.read(gf, goff))
+        except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+            problems.add(seq, f"{gwhere}: not a valid Annotation: {exc}")
+            continue
+        found = list(annotation_problems(doc, ann, ontology))
+        if found:
+            for p, m, v in found:
+                problems.add(seq, f"{gwhere}: document {doc_id!r}: annotation {ann.id!r}: {p}: {m} (value {v!r})")
+            continue
+        if problems:  # nothing will be released: only look for more problems
+            continue
+        per_doc.append((doc_id, doc.text_sha256, annotation_digest(ann), len(ann.entities), len(ann.events)))
+        if len(per_doc) >= 5000:
+            db.executemany("INSERT INTO pd VALUES (?, ?, ?, ?, ?)", per_doc)
+            per_doc.clear()
+        rows.add(doc, ann)
+        t = totals[split]
+        t["documents"] += 1
+        t["sentences"] += len(doc.sentences)
+        t["tokens"] += len(doc.tokens)
+        t["characters"] += len(doc.text)
+        t["entities"] += len(ann.entities)
+        t["events"] += len(ann.events)
+        t["arguments"] += sum(len(e.arguments) for e in ann.events)
+        labels["entities"][split].update(e.type for e in ann.entities)
+        labels["levels"][split].update(e.level or "none" for e in ann.entities)
+        labels["events"][split].update(e.type for e in ann.events)
+        labels["roles"][split].update(a.role for e in ann.events for a in e.arguments)
+        facts_counters["normalization"][f"{doc.normalization.profile} {doc.normalization.version}"] += 1
+        facts_counters["languages"][doc.language] += 1
+        facts_counters["formats"][doc.source.format] += 1
+        if doc.metadata.outlet:
+            facts_counters["outlets"][doc.metadata.outlet] += 1
+        p = doc.metadata.published
+        if p:
+            if not published:
+                published = [p, p]
+            elif p < published[0]:
+                published[0] = p
+            elif p > published[1]:
+                published[1] = p
+        annotators = ann.provenance.annotators if ann.provenance and ann.provenance.annotators else [ann.annotator]
+        facts_counters["annotators"].update(annotators)
+        facts_counters["policies"][ann.provenance.policy if ann.provenance else ann.status] += 1
+        flush()
+    if problems:
+        raise ReleaseError(problems.report())
+    if split is not None:
+        close_split()
     db.executemany("INSERT INTO pd VALUES (?, ?, ?, ?, ?)", per_doc)
     db.commit()
     files = {c: {s: files[c][s] for s in SPLITS if s in files[c]} for c in CONFIGS if c in files}
