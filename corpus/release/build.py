@@ -330,10 +330,13 @@ def build_release(
     if not Path(gold).exists():
         raise ReleaseError(f"{gold}: no gold annotations folder; make it with `corpus adjudicate` (or give --gold)")
 
+    from .figure import FigureWorker
+
     work = Path(tempfile.mkdtemp(prefix=f"corpus-release-{version}-"))
     sources = _Sources(work)
     db = _open_db(work / "release.sqlite")
     tmp = None
+    drawer = FigureWorker()  # imports matplotlib on the other core meanwhile
     try:
         n_docs = _index_documents(db, sources, Path(documents))
         if not n_docs:
@@ -356,7 +359,7 @@ def build_release(
         facts = _write_data(tmp, db, sources, version, date, info, ontology, features, schemas, unannotated,
                             summary, agreement, prev, log)
         facts.changes = changelog.compare(prev, facts, db, summary) if prev else None
-        manifest = _write_metadata(tmp, facts, db, n_docs, prev)
+        manifest = _write_metadata(tmp, facts, db, n_docs, prev, drawer)
         try:
             os.rename(tmp, target)
         except OSError as exc:
@@ -366,6 +369,7 @@ def build_release(
             shutil.rmtree(tmp, ignore_errors=True)
         raise
     finally:
+        drawer.close()
         sources.close()
         db.close()
         shutil.rmtree(work, ignore_errors=True)
@@ -637,9 +641,9 @@ def _write_data(tmp, db, sources, version, date, info, ontology, features, schem
     )
 
 
-def _write_metadata(tmp: Path, facts: ReleaseFacts, db: sqlite3.Connection, n_docs: int, prev) -> dict:
+def _write_metadata(tmp: Path, facts: ReleaseFacts, db: sqlite3.Connection, n_docs: int, prev, drawer) -> dict:
     from ..io import atomic_write
-    from . import card, changelog, croissant, datasheet, figure, manifest
+    from . import card, changelog, croissant, datasheet, manifest
 
     from .changelog import FEATURES_FILE
     from .features import features_yaml
@@ -652,12 +656,13 @@ def _write_metadata(tmp: Path, facts: ReleaseFacts, db: sqlite3.Connection, n_do
     }))
     if facts.agreement:
         atomic_write(tmp / "agreement.json", json.dumps(facts.agreement, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
-    figure.write_label_figure(tmp / facts.figure, facts)
+    drawer.start(tmp / facts.figure, facts)  # drawn in the child while the rest is written
     atomic_write(tmp / "README.md", card.render_card(facts))
     atomic_write(tmp / "DATASHEET.md", datasheet.render_datasheet(facts))
     atomic_write(tmp / "CHANGELOG.md", changelog.render_changelog(facts, prev))
     atomic_write(tmp / "croissant.json", croissant.render_croissant(tmp, facts))
     docs_digest, gold_digest, released = _write_splits_file(tmp / SPLITS_FILE, db)
+    drawer.wait()
     inputs = {
         "documents": {"count": n_docs, "released": released, "sha256": docs_digest},
         "gold": {"count": released, "sha256": gold_digest},

@@ -499,3 +499,15 @@ def test_a_release_with_splits_inline_in_its_manifest_is_still_a_previous_releas
     log = (second.path / "CHANGELOG.md").read_text(encoding="utf-8")
     assert "### Annotations changed (1 documents)" in log and f"`{g['document_id']}`: entities" in log
     assert "Documents added" not in log and "Documents removed" not in log
+
+
+def test_the_figure_drawn_in_the_child_process_is_the_one_drawn_here(built, tmp_path):
+    from corpus.release.figure import FigureWorker, figure_spec, render_png
+
+    _, result = built
+    here = render_png(figure_spec(result.facts))
+    assert (result.path / "label_distribution.png").read_bytes() == here
+    worker = FigureWorker()
+    worker.write(tmp_path / "f.png", result.facts)
+    assert worker.drawn_in_child and (tmp_path / "f.png").read_bytes() == here
+    worker.close()
