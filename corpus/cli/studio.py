@@ -441,7 +441,8 @@ def push_cmd(documents, data_dir, port, project, ontology, predictions, conflict
 @main.command("pull")
 @_server_options
 @click.option("--from-file", "from_file", type=click.Path(path_type=Path), default=None,
-              help="Read a JSON export saved from the Label Studio UI instead of the server.")
+              help="Read a JSON export saved from the Label Studio UI (a JSON list of tasks, one task, or JSON "
+                   "lines) instead of the server; entries that are not tasks are rejects, the others go through.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Folder of Annotation JSONL, one file per document (default: corpus.toml [corpus] annotations).")
 @click.option("--documents", "documents", multiple=True, type=click.Path(path_type=Path),

@@ -32,8 +32,6 @@ tasks and regions in every issue.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections import Counter
 from pathlib import Path
@@ -47,6 +45,7 @@ from ..records import DOC_ID, Document, Metadata, Normalization, Source
 from ..schemas import SCHEMA_VERSION
 from ..segment import segment
 from ..studio.convert import NAMES, Names, annotations_from_task
+from ..studio.taskfile import read_task_file
 from ._base import ImportOptions, Imported, Issue, display_path, register
 
 __all__ = ["read_labelstudio", "PROFILE", "PROFILE_VERSION", "load_tasks"]
@@ -55,37 +54,8 @@ PROFILE = "as-is"
 PROFILE_VERSION = "1.0.0"
 
 
-def load_tasks(path: Path) -> tuple[list[Any], str]:
-    """The tasks of a file and the sha256 of its bytes. Raises InputError naming the line
-    and column of a JSON syntax error."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(str(path), f"cannot read: {exc.strerror or exc}") from None
-    sha = hashlib.sha256(data).hexdigest()
-    text = data.decode("utf-8-sig", errors="strict") if data else ""
-    try:
-        tasks = json.loads(text)
-    except ValueError as exc:
-        lines = [ln for ln in text.splitlines() if ln.strip()]
-        if len(lines) > 1 and text.lstrip().startswith("{"):  # JSON lines
-            tasks = []
-            for n, ln in enumerate(text.splitlines(), 1):
-                if not ln.strip():
-                    continue
-                try:
-                    tasks.append(json.loads(ln))
-                except ValueError as exc2:
-                    raise InputError(f"{path}:{n}", f"not JSON: {exc2}") from None
-        else:
-            line = getattr(exc, "lineno", None)
-            raise InputError(f"{path}:{line}" if line else str(path), f"not JSON: {exc}") from None
-    if isinstance(tasks, dict):
-        tasks = [tasks]
-    if not isinstance(tasks, list):
-        raise InputError(str(path), "a Label Studio file holds a list of tasks (or one task object)",
-                         value=type(tasks).__name__)
-    return tasks, sha
+# the one reader of Label Studio task files, shared with `corpus pull --from-file`
+load_tasks = read_task_file
 
 
 def _label_groups(tasks: list[Any]) -> Counter:

@@ -45,6 +45,7 @@ from ..io import atomic_write
 from ..ontology import Ontology
 from ..records import Annotation, Document, decode_annotation, encode, text_sha256
 from .convert import Reject, annotations_from_task, merge_parts
+from .taskfile import read_task_file
 
 __all__ = ["PullReport", "Converted", "convert_tasks", "pull_tasks", "pull_project", "export_project",
            "read_export", "document_file", "DocumentTexts"]
@@ -82,27 +83,24 @@ def document_file(out_dir: Path, doc_id: str) -> Path:
     return out_dir / f"{safe}.jsonl"
 
 
-def read_export(path: str | Path) -> list[dict]:
-    """Tasks of a Label Studio JSON export (a list of tasks, or one task)."""
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(str(path), f"cannot read export: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(str(path), f"not UTF-8 text: {exc}") from None
-    except ValueError as exc:
-        raise InputError(str(path), f"not a JSON export: {exc}") from None
-    if isinstance(data, dict) and "data" in data:
-        data = [data]
-    if not isinstance(data, list):
-        raise InputError(str(path), "a Label Studio JSON export is a list of tasks", field="$",
-                         value=type(data).__name__)
-    for i, task in enumerate(data):
-        if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
-            raise InputError(str(path), "each task needs a 'data' object", field=f"$[{i}].data",
-                             value=None if not isinstance(task, dict) else task.get("data"))
-    return data
+def read_export(path: str | Path) -> tuple[list[dict], list[Reject]]:
+    """Tasks of a Label Studio export file (a JSON list of tasks, one task, or JSON lines;
+    read by :func:`corpus.studio.taskfile.read_task_file`, the importer's reader too) and
+    rejects naming (``$[i]``) each entry that is not a task with a ``data`` object: one
+    bad entry does not stop the others."""
+    items, _ = read_task_file(path)
+    tasks: list[dict] = []
+    rejects: list[Reject] = []
+    for i, task in enumerate(items):
+        data = task.get("data") if isinstance(task, dict) else None
+        if isinstance(data, dict):
+            tasks.append(task)
+            continue
+        what = f"field '$[{i}].data' is {data!r}" if isinstance(task, dict) else f"'$[{i}]' is {task!r:.80}"
+        tid = task.get("id") if isinstance(task, dict) and isinstance(task.get("id"), int) else None
+        rejects.append(Reject(reason=f"$[{i}]: not a task with a 'data' object ({what}): skipped", task=tid,
+                              path=str(path), item=task))
+    return tasks, rejects
 
 
 def export_project(ls, project: int, *, task_count: int | None = None, timeout: float = 1800,
@@ -262,11 +260,13 @@ def pull_tasks(
     fetch_task: Callable[[int], dict] | None = None,
     known_parts: Mapping[str, dict[int, int]] | None = None,
     rejects_path: Path | None = None,
+    rejects: Iterable[Reject] = (),
 ) -> PullReport:
-    """Convert exported tasks and write one record per document per annotator."""
+    """Convert exported tasks and write one record per document per annotator;
+    ``rejects``: those found before (entries of the file that are not tasks), kept first."""
     conv = convert_tasks(tasks, ontology, project=project, users=users, documents=documents, source=source,
                          path=path, fetch_task=fetch_task, known_parts=known_parts)
-    report = PullReport(tasks=conv.tasks, annotations=conv.annotations, rejects=conv.rejects)
+    report = PullReport(tasks=conv.tasks, annotations=conv.annotations, rejects=[*rejects, *conv.rejects])
     out_dir.mkdir(parents=True, exist_ok=True)
     for doc_id, records in conv.records.items():
         report.records += len(records)
@@ -613,8 +613,12 @@ def _write_rejects(path: Path, rejects: list[Reject], redone: set[int] | None) -
             try:
                 old = msgspec.json.decode(line)
             except msgspec.DecodeError:
-                continue  # our own file: a broken line is not worth keeping
-            if old.get("task") not in redone:
+                old = None
+            if not isinstance(old, dict):
+                # not a reject this toolkit wrote (an edit, a truncated line): kept as it is,
+                # nothing is dropped that a person may want to read
+                lines.append(line + b"\n")
+            elif old.get("task") not in redone:
                 lines.append(line + b"\n")
     lines += [msgspec.json.encode(r) + b"\n" for r in rejects]
     if lines or path.exists():
@@ -632,13 +636,13 @@ def run_pull(settings, ontology: Ontology, out_dir: Path, *, document_paths: Ite
     documents = _load_documents(document_paths)
     title = project_title or settings.project
     if from_file is not None:
-        tasks = read_export(from_file)
+        tasks, bad = read_export(from_file)
         users = None
         # the export names annotators by user id; the server, when it runs, knows their e-mails
         if load_credentials(settings) is not None and health(settings.url, timeout=1):
             users = _users(client(settings))
         return pull_tasks(tasks, ontology, out_dir, users=users, documents=documents, source="labelstudio",
-                          path=str(from_file), rejects_path=rejects_path)
+                          path=str(from_file), rejects_path=rejects_path, rejects=bad)
     ls = client(settings)
     project = find_project(ls, title)
     if project is None:
