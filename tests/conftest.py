@@ -35,6 +35,17 @@ def seed_file() -> Path:
 # the `studio` / `ls` fixtures and shares that one server. Label Studio itself comes from
 # `corpus studio install` (or $CORPUS_STUDIO_VENV).
 
+INIT_TIMEOUT = 900  # seconds for `label-studio init`
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def _studio_template() -> Path:
     """A migrated, user-less data dir, made once (with a lock: xdist workers share it)."""
     import fcntl
@@ -55,8 +66,15 @@ def _studio_template() -> Path:
                             f"run `corpus studio install` first (or set CORPUS_STUDIO_VENV)")
             tmp = template.with_name(template.name + ".tmp")
             shutil.rmtree(tmp, ignore_errors=True)
-            r = subprocess.run([str(venv / "bin" / "label-studio"), "init", "--quiet", "--data-dir", str(tmp)],
-                               env=server.server_env(server.Settings(data_dir=tmp)), capture_output=True, text=True)
+            cmd = [str(venv / "bin" / "label-studio"), "init", "--quiet", "--data-dir", str(tmp)]
+            try:
+                # the migrations take 25-50 s on 2 cores; far longer means a hang, not a slow disk
+                r = subprocess.run(cmd, env=server.server_env(server.Settings(data_dir=tmp)), capture_output=True,
+                                   text=True, timeout=INIT_TIMEOUT)
+            except subprocess.TimeoutExpired as exc:
+                out = (exc.stdout or b"")[-2000:], (exc.stderr or b"")[-2000:]
+                pytest.fail(f"label-studio init (the migrations into {tmp}) did not finish within "
+                            f"{INIT_TIMEOUT} s and was stopped:\n{out[0]!r}\n{out[1]!r}")
             if r.returncode:
                 pytest.fail(f"label-studio init failed:\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}")
             os.replace(tmp, template)
@@ -67,18 +85,24 @@ def _studio_template() -> Path:
 def studio(tmp_path_factory):
     """Settings (corpus.studio.server.Settings) of a running server with a fresh copy of
     the template data dir; projects are per test (each test uses its own title)."""
+    import dataclasses
     import shutil
-    import socket
 
+    from corpus.errors import StudioError
     from corpus.studio import server
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     data_dir = tmp_path_factory.mktemp("studio") / "labelstudio"
     shutil.copytree(_studio_template(), data_dir)
-    settings = server.Settings(data_dir=data_dir, port=port, project="corpus tests")
-    server.start(settings)
+    settings = server.Settings(data_dir=data_dir, port=_free_port(), project="corpus tests")
+    try:
+        server.start(settings)
+    except StudioError as exc:
+        # the free port (bound, then closed) was taken by another program before the
+        # server bound it: once more on another port; any other failure is reported
+        if "is in use" not in str(exc):
+            raise
+        settings = dataclasses.replace(settings, port=_free_port())
+        server.start(settings)
     try:
         yield settings
     finally:

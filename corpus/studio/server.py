@@ -43,6 +43,9 @@ CREDENTIALS_NAME = "credentials.json"
 STATE_NAME = "server.json"
 LOG_NAME = "server.log"
 START_TIMEOUT = 240.0  # a fresh data dir runs every migration first (about 50 s on 2 cores)
+PROBE_TIMEOUT = 60.0  # `python -c "import importlib.metadata..."` in the venv: a second or two
+VENV_TIMEOUT = 300.0  # python -m venv (with pip bootstrapped)
+INSTALL_TIMEOUT = 1800.0  # pip install label-studio: about 150 packages, minutes on a slow mirror
 
 
 def venv_path() -> Path:
@@ -107,8 +110,12 @@ def installed_version(venv: Path | None = None) -> str | None:
     py = venv / "bin" / "python"
     if not py.exists() or not _ls_bin(venv).exists():
         return None
-    out = subprocess.run([str(py), "-c", "import importlib.metadata as m; print(m.version('label-studio'))"],
-                         capture_output=True, text=True)
+    try:
+        out = subprocess.run([str(py), "-c", "import importlib.metadata as m; print(m.version('label-studio'))"],
+                             capture_output=True, text=True, timeout=PROBE_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise StudioError(f"{py} did not say its label-studio version within {PROBE_TIMEOUT:.0f} s: is the "
+                          f"virtual environment {venv} broken? Remove it and run: corpus studio install") from None
     return out.stdout.strip() if out.returncode == 0 else None
 
 
@@ -128,18 +135,30 @@ def install(venv: Path | None = None, *, quiet: bool = False, python: str | None
     out = None if not quiet else subprocess.DEVNULL
     venv.parent.mkdir(parents=True, exist_ok=True)
     if not (venv / "bin" / "python").exists():
-        r = subprocess.run([python or sys.executable, "-m", "venv", str(venv)], stdout=out, stderr=out)
+        r = _run_step([python or sys.executable, "-m", "venv", str(venv)], out, VENV_TIMEOUT,
+                      f"creating the virtual environment {venv}")
         if r.returncode:
             raise StudioError(f"cannot create the virtual environment {venv} (python -m venv failed)")
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check"]
     if quiet:
         pip.append("--quiet")
-    r = subprocess.run(pip + [f"label-studio=={LABEL_STUDIO_VERSION}"], stdout=out, stderr=out)
+    r = _run_step(pip + [f"label-studio=={LABEL_STUDIO_VERSION}"], out, INSTALL_TIMEOUT,
+                  f"pip install label-studio=={LABEL_STUDIO_VERSION} into {venv}")
     if r.returncode or not is_installed(venv):
         raise StudioError(f"pip could not install label-studio=={LABEL_STUDIO_VERSION} into {venv}; "
                           f"run it by hand to see why: {venv}/bin/python -m pip install "
                           f"label-studio=={LABEL_STUDIO_VERSION}")
     return venv
+
+
+def _run_step(cmd: list[str], out, timeout: float, what: str) -> subprocess.CompletedProcess:
+    """One install step; a step that hangs (a package index that never answers) is
+    stopped after ``timeout`` with an error saying which step and how to run it by hand."""
+    try:
+        return subprocess.run(cmd, stdout=out, stderr=out, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise StudioError(f"{what} did not finish within {timeout:.0f} s (stopped); check the network to the "
+                          f"package index and run it by hand to see where it hangs: {' '.join(cmd)}") from None
 
 
 # --- credentials ---------------------------------------------------------------------
@@ -257,17 +276,78 @@ def _pid_alive(pid: int) -> bool:
 
 
 def _state(settings: Settings) -> dict | None:
+    """``server.json`` (written by :func:`start`), or None when there is none. A file that
+    is not one (edited, another program's) is an error naming it: guessing a pid to
+    kill from it is not safe."""
     path = settings.data_dir / STATE_NAME
     try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
         return None
+    except OSError as exc:
+        raise StudioError(f"{path}: cannot read the server state: {exc.strerror or exc}") from None
+    try:
+        state = json.loads(text)
+    except ValueError as exc:
+        state, why = None, f"not JSON ({exc})"
+    else:
+        why = "not a JSON object" if not isinstance(state, dict) else ""
+    if isinstance(state, dict):
+        if not isinstance(state.get("pid"), int) or isinstance(state.get("pid"), bool) or state["pid"] <= 0:
+            why = f"field 'pid' is {state.get('pid')!r}, not a process id"
+        elif not isinstance(state.get("url"), str):
+            why = f"field 'url' is {state.get('url')!r}, not a URL"
+    if why:
+        raise StudioError(f"{path}: not a server state file written by `corpus studio up`: {why}; if no Label "
+                          f"Studio of this data dir runs (check `ps`), remove the file and run: corpus studio up")
+    return state
+
+
+def _cmdline(pid: int) -> list[str] | None:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+    return [a.decode("utf-8", "replace") for a in raw.split(b"\0") if a]
+
+
+def _is_ours(pid: int, settings: Settings, state: dict) -> bool:
+    """Whether ``pid`` is still the Label Studio that :func:`start` ran for this data dir:
+    a pid in ``server.json`` may have been reused by another program after a reboot or
+    a crash. On Linux its command line must be ``label-studio start ... --data-dir
+    <ours>``; elsewhere the server at its URL must take our token."""
+    if not _pid_alive(pid):
+        return False
+    args = _cmdline(pid)
+    if args is not None:
+        if not any(Path(a).name == "label-studio" for a in args) or "start" not in args:
+            return False
+        try:
+            given = Path(args[args.index("--data-dir") + 1])
+        except (ValueError, IndexError):
+            return False
+        return _same_path(given, settings.data_dir) or _same_path(given, Path(str(state.get("data_dir", ""))))
+    creds = load_credentials(settings)
+    if creds is None:
+        return False
+    try:
+        _http_json(f"{state['url']}/api/current-user/whoami", creds.token)
+        return True
+    except (OSError, ValueError):
+        return False
+
+
+def _same_path(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
 
 
 def running(settings: Settings) -> dict | None:
     """The state (pid, url, version) of our server if it runs and answers, else None."""
     state = _state(settings)
-    if not state or not _pid_alive(int(state["pid"])):
+    if not state or not _is_ours(state["pid"], settings, state):
         return None
     return state if health(state["url"]) else None
 
@@ -299,6 +379,17 @@ def start(settings: Settings, *, timeout: float = START_TIMEOUT, quiet: bool = T
     state = {"pid": proc.pid, "url": settings.url, "port": settings.port, "version": LABEL_STUDIO_VERSION,
              "data_dir": str(settings.data_dir)}
     atomic_write(settings.data_dir / STATE_NAME, json.dumps(state))
+    try:
+        _wait_until_ready(proc, settings, creds, timeout)
+    except BaseException:
+        # a failed start leaves nothing behind: no server, no state pointing at it
+        _terminate(proc.pid)
+        (settings.data_dir / STATE_NAME).unlink(missing_ok=True)
+        raise
+    return state
+
+
+def _wait_until_ready(proc: subprocess.Popen, settings: Settings, creds: Credentials, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -308,30 +399,35 @@ def start(settings: Settings, *, timeout: float = START_TIMEOUT, quiet: bool = T
             break
         time.sleep(0.5)
     else:
-        _terminate(proc.pid)
         raise StudioError(f"Label Studio did not answer {settings.url}/health within {timeout:.0f} s; "
                           f"see {settings.data_dir / LOG_NAME}")
     # /health answers before the user exists; the API with our token proves it is ours
     while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise StudioError(f"Label Studio exited with status {proc.returncode} during start; "
+                              f"see {settings.data_dir / LOG_NAME}")
         try:
             _http_json(f"{settings.url}/api/current-user/whoami", creds.token)
-            break
+            return
         except urllib.error.HTTPError as exc:
             if exc.code != 401:
                 raise StudioError(f"{settings.url} answered HTTP {exc.code} to the API") from None
             time.sleep(0.5)
         except (OSError, ValueError):
             time.sleep(0.5)
-    else:
-        raise StudioError(f"{settings.url} does not accept the token of {_credentials_path(settings)}: "
-                          f"the data dir and the credentials file do not belong together")
-    return state
+    raise StudioError(f"{settings.url} does not accept the token of {_credentials_path(settings)} within "
+                      f"{timeout:.0f} s: the data dir and the credentials file do not belong together "
+                      f"(the server was stopped)")
 
 
 def _terminate(pid: int, timeout: float = 20.0) -> None:
     try:
         os.killpg(pid, signal.SIGTERM)  # our own session: the server and its workers
     except ProcessLookupError:
+        try:
+            os.waitpid(pid, os.WNOHANG)  # our child that already exited: reap it
+        except ChildProcessError:
+            pass
         return
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -350,16 +446,17 @@ def _terminate(pid: int, timeout: float = 20.0) -> None:
 
 
 def stop(settings: Settings) -> bool:
-    """Stop our server (the one whose pid is in the data dir); False if none ran."""
+    """Stop our server (the one whose pid is in the data dir); False if none ran. A pid
+    that now belongs to another program (reused after a crash or a reboot) is left
+    alone: the server is reported as not running and the stale state is cleared."""
     state = _state(settings)
     if not state:
         return False
-    pid = int(state["pid"])
-    alive = _pid_alive(pid)
-    if alive:
-        _terminate(pid)
+    ours = _is_ours(state["pid"], settings, state)
+    if ours:
+        _terminate(state["pid"])
     (settings.data_dir / STATE_NAME).unlink(missing_ok=True)
-    return alive
+    return ours
 
 
 def client(settings: Settings):

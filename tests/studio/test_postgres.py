@@ -26,6 +26,7 @@ from corpus.io import write_jsonl
 
 pytestmark = [pytest.mark.studio, pytest.mark.slow]
 
+RUN_TIMEOUT = 300  # seconds for one PostgreSQL command (initdb, pg_ctl, psql)
 TEXT = "وقال كارتر ان قوات التحالف استهدفت 35 من قادة تنظيم «الدولة» في الموصل."
 
 
@@ -67,7 +68,12 @@ def postgres():
         shutil.chown(pwfile, "postgres")
 
     def run(*cmd: str) -> str:
-        r = subprocess.run([*as_user, *cmd], capture_output=True, text=True, cwd=home)
+        try:
+            # initdb and a start take seconds; minutes mean a hang (a lock, a port), not a slow disk
+            r = subprocess.run([*as_user, *cmd], capture_output=True, text=True, cwd=home, timeout=RUN_TIMEOUT)
+        except subprocess.TimeoutExpired as exc:
+            pytest.fail(f"{' '.join(cmd)} did not finish within {RUN_TIMEOUT} s and was stopped: "
+                        f"{exc.stdout!r}\n{exc.stderr!r}")
         assert r.returncode == 0, f"{' '.join(cmd)}: {r.stdout}\n{r.stderr}"
         return r.stdout
 
