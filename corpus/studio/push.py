@@ -27,7 +27,9 @@ added twice.
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -508,6 +510,19 @@ def push(
     return report
 
 
+TEST_KILL_ENV = "CORPUS_STUDIO_TEST_KILL_PUSH"
+
+
+def _test_kill_point(stage: str, batch: int) -> None:
+    """For the tests of resumption only: with ``$CORPUS_STUDIO_TEST_KILL_PUSH`` set to
+    ``STAGE:N``, the process kills itself (SIGKILL: no clean-up, like a crash or the OOM
+    killer) when batch N reaches STAGE: ``imported`` (the server holds the batch, the map
+    does not) or ``saved`` (the map is written too). Unset, this is one dict look-up."""
+    want = os.environ.get(TEST_KILL_ENV)
+    if want and want == f"{stage}:{batch}":
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 def _push_documents(ls, project: int, documents: Iterable[Document], ontology: Ontology, tmap: TaskMap,
                     spill: _Spill, report: PushReport, *, max_task_chars: int, batch_size: int,
                     gazetteer, gazetteer_version: str, progress) -> None:
@@ -519,8 +534,10 @@ def _push_documents(ls, project: int, documents: Iterable[Document], ontology: O
     if progress:
         progress(0, None)
 
+    batches = 0
+
     def flush_tasks() -> None:
-        nonlocal done
+        nonlocal done, batches
         if not pending:
             return
         try:
@@ -532,9 +549,12 @@ def _push_documents(ls, project: int, documents: Iterable[Document], ontology: O
         if len(ids) != len(pending):
             raise StudioError(f"the server returned {len(ids)} task ids for {len(pending)} tasks; run push again, "
                               f"it reconciles with the server")
+        batches += 1
+        _test_kill_point("imported", batches)
         for (doc_id, sha, part, _), tid in zip(pending, ids):
             tmap.add(doc_id, sha, part, tid)
         tmap.save()  # after every batch: a crash loses at most the batch being sent
+        _test_kill_point("saved", batches)
         done += len(pending)
         report.imported_tasks += len(pending)
         pending.clear()

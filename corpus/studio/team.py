@@ -32,9 +32,13 @@ checked in the tests):
 * There is no review stage in the open-source server: ``status`` reports drafts (saved,
   not submitted) and postponed tasks instead, and ``corpus adjudicate`` is the review.
 
-Progress and agreement. :func:`team_status` reads one export of the project (every task,
-with drafts) and the server's counters, converts the annotations in memory exactly as
-``corpus pull`` does, and measures the agreement so far with :func:`corpus.agree.agreement`.
+Progress and agreement. :func:`team_status` reads the project's tasks (every task, with
+drafts) and the server's counters, converts the annotations exactly as ``corpus pull``
+does, and measures the agreement so far with :func:`corpus.agree.agreement`. The tasks
+are exported a chunk of documents at a time (``EXPORT_CHUNK`` tasks, by ids from push's
+task map: the parts of a split document stay together), counted and converted, then
+dropped: memory holds one chunk of tasks and the records of documents that two or more
+annotators labeled, never the whole project's export.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable, Iterator, Mapping, Sequence
 
 from ..errors import StudioError
 from ..ontology import Ontology
@@ -51,7 +55,7 @@ from .server import Settings, client, health, invite_url, load_credentials, mask
 
 __all__ = [
     "Account", "AddReport", "add_annotators", "annotator_token", "AnnotatorProgress", "TeamStatus",
-    "annotator_progress", "team_status", "list_annotators",
+    "annotator_progress", "team_status", "list_annotators", "project_task_chunks",
 ]
 
 # a plain check before asking the server, which checks again (Django's EmailField)
@@ -202,10 +206,12 @@ def _who(by, users: Mapping[int, str]) -> str:
     return str(by)
 
 
-def annotator_progress(tasks: Iterable[dict], users: Mapping[int, str]) -> dict[str, AnnotatorProgress]:
-    """Per annotator (e-mail): submitted, skipped, drafts, lead time; from exported tasks."""
+def annotator_progress(tasks: Iterable[dict], users: Mapping[int, str],
+                       into: dict[str, AnnotatorProgress] | None = None) -> dict[str, AnnotatorProgress]:
+    """Per annotator (e-mail): submitted, skipped, drafts, lead time; from exported tasks
+    (``into``: added to these figures, for tasks read a chunk at a time)."""
     ids = {email: uid for uid, email in users.items()}
-    per: dict[str, AnnotatorProgress] = {}
+    per: dict[str, AnnotatorProgress] = dict(into or {})
 
     def row(who: str) -> AnnotatorProgress:
         if who not in per:
@@ -285,35 +291,69 @@ def _project(ls, settings: Settings, title: str | None):
     return p
 
 
+def project_task_chunks(ls, settings: Settings, project: int, *, chunk_size: int | None = None) -> Iterator[list[dict]]:
+    """Every task of the project (with or without annotations, with drafts), exported
+    ``chunk_size`` tasks at a time by task id; the tasks of one document (the parts of a
+    split one) are always in the same chunk, so that each chunk converts on its own.
+    The ids come from push's task map, checked against the server (one row asked when
+    nothing was added or deleted); tasks push did not make come in chunks of their own."""
+    from .api import export_tasks
+    from .pull import EXPORT_CHUNK
+    from .push import TaskMap, sync_task_map
+
+    chunk_size = chunk_size or EXPORT_CHUNK
+    tmap = TaskMap.load(settings.data_dir, project)
+    _, changed = sync_task_map(ls, tmap)  # duplicate/foreign warnings are push's to give
+    if changed:
+        tmap.save()
+    groups = [sorted(tmap.task_ids(d).values()) for d in sorted(tmap.docs)]
+    groups += [[tid] for tid in sorted(tmap.other)]
+    chunk: list[int] = []
+    for ids in groups:
+        if chunk and len(chunk) + len(ids) > chunk_size:
+            yield export_tasks(ls, project, chunk, all_tasks=True)
+            chunk = []
+        chunk += ids
+    if chunk:
+        yield export_tasks(ls, project, chunk, all_tasks=True)
+
+
 def team_status(settings: Settings, ontology: Ontology, *, project_title: str | None = None,
-                documents: Iterable[Document] = ()) -> TeamStatus:
+                documents: Iterable[Document] = (), chunk_size: int | None = None) -> TeamStatus:
     """Counts, per-annotator progress and agreement so far of the project. ``documents``
     (streamed) give the tokens for kappa and alpha; without them only span and event
-    F1 are measured."""
+    F1 are measured. The tasks are read ``chunk_size`` at a time (see
+    :func:`project_task_chunks`): memory does not grow with the project."""
     from ..agree import agreement
-    from .pull import _users, convert_tasks, export_project
+    from .pull import _users, convert_tasks
 
     ls = client(settings)
     p = _project(ls, settings, project_title)
     users = _users(ls)
-    tasks = export_project(ls, p.id, task_count=p.task_number, all_tasks=True)
-    per = annotator_progress(tasks, users)
-    skipped_tasks = drafts = multi = submitted = skipped = with_submitted = 0
-    for t in tasks:
-        anns = t.get("annotations") or []
-        done = {_who(a.get("completed_by"), users) for a in anns if not a.get("was_cancelled")}
-        submitted += sum(1 for a in anns if not a.get("was_cancelled"))
-        skipped += sum(1 for a in anns if a.get("was_cancelled"))
-        if anns and not done:
-            skipped_tasks += 1
-        if done:
-            with_submitted += 1
-        if len(done) >= 2:
-            multi += 1
-        if not anns and any(not d.get("annotation") for d in t.get("drafts") or []):
-            drafts += 1
-    conv = convert_tasks(tasks, ontology, project=p.id, users=users)
-    report = agreement(conv.all_records(), documents)
+    per: dict[str, AnnotatorProgress] = {}
+    skipped_tasks = drafts = multi = submitted = skipped = with_submitted = rejects = 0
+    shared = []  # records of documents two or more annotators labeled: the agreement needs only them
+    for tasks in project_task_chunks(ls, settings, p.id, chunk_size=chunk_size):
+        per = annotator_progress(tasks, users, into=per)
+        for t in tasks:
+            anns = t.get("annotations") or []
+            done = {_who(a.get("completed_by"), users) for a in anns if not a.get("was_cancelled")}
+            submitted += sum(1 for a in anns if not a.get("was_cancelled"))
+            skipped += sum(1 for a in anns if a.get("was_cancelled"))
+            if anns and not done:
+                skipped_tasks += 1
+            if done:
+                with_submitted += 1
+            if len(done) >= 2:
+                multi += 1
+            if not anns and any(not d.get("annotation") for d in t.get("drafts") or []):
+                drafts += 1
+        conv = convert_tasks(tasks, ontology, project=p.id, users=users)
+        rejects += len(conv.rejects)
+        for records in conv.records.values():
+            if len({r.annotator for r in records}) >= 2:
+                shared += records
+    report = agreement(shared, documents)
     labeled = p.finished_task_number or 0  # the server's is_labeled: it alone knows each task's overlap
     total = p.task_number or 0
     return TeamStatus(
@@ -321,14 +361,14 @@ def team_status(settings: Settings, ontology: Ontology, *, project_title: str | 
         untouched=max(total - with_submitted - skipped_tasks - drafts, 0), skipped_tasks=skipped_tasks,
         skipped_annotations=skipped, submitted_annotations=submitted, drafts=drafts, multi_annotated=multi,
         overlap=p.maximum_annotations, overlap_share=p.overlap_cohort_percentage, annotators=per,
-        agreement=report.summary() if report.pairs else None, rejects=len(conv.rejects))
+        agreement=report.summary() if report.pairs else None, rejects=rejects)
 
 
 def list_annotators(settings: Settings, *, project_title: str | None = None) -> tuple[list[dict], str | None]:
     """Every account of the organization with its work in the project (zeros when none);
     the second value names the project, or says why there is no progress."""
     from .push import find_project
-    from .pull import _users, export_project
+    from .pull import _users
 
     ls = client(settings)
     admin = load_credentials(settings)
@@ -341,7 +381,8 @@ def list_annotators(settings: Settings, *, project_title: str | None = None) -> 
     if p is None:
         note = f"project {title!r} does not exist yet (corpus push creates it): no progress to show"
     else:
-        per = annotator_progress(export_project(ls, p.id, task_count=p.task_number, all_tasks=True), users)
+        for tasks in project_task_chunks(ls, settings, p.id):
+            per = annotator_progress(tasks, users, into=per)
         note = f"project {p.title!r} (id {p.id})"
     rows = []
     for u in accounts:

@@ -184,6 +184,20 @@ def test_push_pull_round_trip_two_annotators_cancelled_and_rejects(studio, ls, t
     assert "full pull (asked (--full))" in res.output and f"{len(tasks)} tasks" in res.output
     assert "0 files written, 2 unchanged" in res.output
 
+    # status reads the tasks in chunks that never split a document: with chunks of one
+    # task, the parts of doc-long still come together, and the figures are the same
+    from corpus.studio.team import project_task_chunks, team_status
+
+    chunks = list(project_task_chunks(ls, studio, p.id, chunk_size=1))
+    by_doc = {}
+    for i, c in enumerate(chunks):
+        for t in c:
+            by_doc.setdefault(t["data"]["doc_id"], set()).add(i)
+    assert by_doc == {"doc-a": {0}, "doc-long": {1}} and len(chunks[1]) == n_long
+    small = team_status(studio, ONT, project_title=project, documents=docs, chunk_size=1)
+    whole = team_status(studio, ONT, project_title=project, documents=docs)
+    assert small.as_dict() == whole.as_dict() and small.agreement["documents"] == 1
+
     # the same annotations from a JSON export file give the same records
     export = tmp_path / "export.json"
     export.write_bytes(b"".join(ls.projects.exports.download_sync(p.id, export_type="JSON")))
@@ -243,32 +257,41 @@ def test_push_is_idempotent_and_adds_predictions_once(studio, ls, tmp_path):
     assert len(server_tasks(ls, p.id)) == len(keys) + 1
 
 
-def test_push_killed_half_way_resumes_without_duplicates(studio, ls, tmp_path):
-    project = "killed push"
-    docs = [document_from_text(f"الخبر رقم {i}: اجتمع الوزير في بغداد مع نظيره.", doc_id=f"n{i:03d}") for i in range(60)]
+@pytest.mark.parametrize("stage", ["imported", "saved"])
+def test_push_killed_half_way_resumes_without_duplicates(studio, ls, tmp_path, stage):
+    """A push killed (SIGKILL) right after its 3rd batch reached the server (``imported``:
+    before the task map was written; ``saved``: after), then run again: every document
+    once. The push kills itself at that point (a test hook of corpus.studio.push), so the
+    kill point does not depend on timing."""
+    from corpus.studio.push import TEST_KILL_ENV
+
+    project = f"killed push {stage}"
+    docs = [document_from_text(f"الخبر رقم {i}: اجتمع الوزير في بغداد مع نظيره.", doc_id=f"n{i:03d}") for i in range(20)]
     folder = tmp_path / "docs"
     write_jsonl(folder / "documents-00000.jsonl", docs)
     env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop(TEST_KILL_ENV, None)
     cmd = [sys.executable, "-m", "corpus", "push", str(folder), "--data-dir", str(studio.data_dir), "--port",
            str(studio.port), "--project", project, "--batch-size", "2", "--quiet"]
-    proc = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    count = 0
-    while time.monotonic() < deadline and proc.poll() is None:
-        p = find_project(ls, project)
-        count = len(server_tasks(ls, p.id)) if p else 0
-        if count >= 6:
-            proc.send_signal(signal.SIGKILL)
-            break
-        time.sleep(0.05)
-    proc.wait()
-    assert proc.returncode == -signal.SIGKILL, "the push finished before it could be killed: make it longer"
+
+    def run(extra_env: dict) -> subprocess.CompletedProcess:
+        try:
+            return subprocess.run(cmd, env={**env, **extra_env}, cwd=REPO, capture_output=True, text=True,
+                                  timeout=300)
+        except subprocess.TimeoutExpired as exc:
+            pytest.fail(f"corpus push did not finish within 300 s: {exc.stderr!r}")
+
+    killed = run({TEST_KILL_ENV: f"{stage}:3"})
+    assert killed.returncode == -signal.SIGKILL, (killed.returncode, killed.stderr)
     p = find_project(ls, project)
-    assert 6 <= len(server_tasks(ls, p.id)) < 60
-    res = subprocess.run(cmd[:-1], env=env, cwd=REPO, capture_output=True, text=True)
-    assert res.returncode == 0, res.stderr
+    assert sorted(t["data"]["doc_id"] for t in server_tasks(ls, p.id)) == [d.id for d in docs[:6]]
+    mapped = TaskMap.load(studio.data_dir, p.id).docs
+    assert sorted(mapped) == [d.id for d in docs[:4 if stage == "imported" else 6]]
+    resumed = run({})
+    assert resumed.returncode == 0, resumed.stderr
     ids = [t["data"]["doc_id"] for t in server_tasks(ls, p.id)]
     assert sorted(ids) == [d.id for d in docs]  # all there, each once
+    assert sorted(TaskMap.load(studio.data_dir, p.id).docs) == [d.id for d in docs]
 
 
 def test_clear_errors(studio, ls, tmp_path):
@@ -281,7 +304,7 @@ def test_clear_errors(studio, ls, tmp_path):
     broken = tmp_path / "export.json"
     broken.write_text('[{"data": {"text": "x"}, ', encoding="utf-8")
     res = _cli(studio, "pull", "--from-file", str(broken), "--out", str(tmp_path / "o"), project="x")
-    assert res.exit_code == 1 and f"{broken}: not a JSON export" in res.stderr
+    assert res.exit_code == 1 and f"{broken}:1: not JSON" in res.stderr
     notasks = tmp_path / "notasks.json"
     notasks.write_text('[{"id": 3}]', encoding="utf-8")
     res = _cli(studio, "pull", "--from-file", str(notasks), "--out", str(tmp_path / "o"), project="x")
@@ -305,3 +328,48 @@ def test_snapshot_export_gives_the_same_tasks(studio, ls, tmp_path):
     snap = export_project(ls, p.id, task_count=10**6)  # above the threshold: a snapshot
     assert [t["id"] for t in snap] == [t["id"] for t in sync] == [tid]
     assert snap[0]["annotations"][0]["id"] == sync[0]["annotations"][0]["id"]
+
+
+def test_a_failed_start_leaves_no_server_behind(studio, ls, tmp_path):
+    """A data dir whose admin has another token than its credentials file: the start
+    fails on the token check, and the server it started is stopped, server.json gone."""
+    import dataclasses
+    import socket
+    import sqlite3
+
+    from corpus.errors import StudioError
+    from corpus.studio import server
+
+    data_dir = tmp_path / "ls"
+    data_dir.mkdir(mode=0o700)
+    # a consistent copy of the running server's database (its admin user and token)
+    with sqlite3.connect(studio.data_dir / "label_studio.sqlite3") as src, \
+            sqlite3.connect(data_dir / "label_studio.sqlite3") as dst:
+        src.backup(dst)
+    creds = json.loads((studio.data_dir / "credentials.json").read_text())
+    creds["token"] = "0" * 40  # not the admin's
+    fd = os.open(data_dir / "credentials.json", os.O_WRONLY | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(creds, f)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = dataclasses.replace(studio, data_dir=data_dir, port=port)
+    with pytest.raises(StudioError, match="does not accept the token of") as err:
+        # (the server answers /health within about 10 s of 2 cores; the token is then refused until the end)
+        t0 = time.monotonic()
+        server.start(settings, timeout=45)
+    print(f"failed start took {time.monotonic() - t0:.1f} s")
+    assert "the server was stopped" in str(err.value)
+    assert not (data_dir / "server.json").exists()
+    assert not server.health(settings.url, timeout=2)
+    # no process of that data dir is left (the server and its workers)
+    left = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and str(data_dir).encode() in (proc / "cmdline").read_bytes():
+                left.append(proc.name)
+        except OSError:
+            pass
+    assert left == []
+    assert server.stop(settings) is False

@@ -219,6 +219,22 @@ def test_invitation_link_drafts_and_progress(studio, ls, tmp_path):
     # empty annotations on both sides: nothing to agree on, said plainly
     assert "agreement:   1 document(s), 2 annotators: entity F1 exact -" in res.output
 
+    # status reads the project a chunk of tasks at a time: the same figures as one whole
+    # export, drafts included, whatever the chunk size
+    from corpus.ontology import load_ontology
+    from corpus.studio.pull import _users, export_project
+    from corpus.studio.team import project_task_chunks, team_status
+
+    whole = export_project(ls, p.id, all_tasks=True)
+    chunks = list(project_task_chunks(ls, studio, p.id, chunk_size=1))
+    assert [len(c) for c in chunks] == [1, 1, 1, 1]
+    assert sorted(t["id"] for c in chunks for t in c) == sorted(t["id"] for t in whole)
+    assert sum(len(t.get("drafts") or []) for c in chunks for t in c) == 1
+    ont = load_ontology()
+    small = team_status(studio, ont, project_title=project, chunk_size=1).as_dict()
+    assert small == team_status(studio, ont, project_title=project).as_dict()
+    assert small["annotators"] == {k: v.as_dict() for k, v in annotator_progress(whole, _users(ls)).items()}
+
 
 def test_annotator_progress_from_an_export():
     users = {1: "a@x.org", 2: "b@x.org"}
