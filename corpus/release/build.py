@@ -203,12 +203,12 @@ class _Sources:
             if raw.strip():
                 yield idx, here, n, raw
 
-    def read(self, idx: int, offset: int) -> bytes:
+    def read(self, idx: int, offset: int, size: int) -> bytes:
+        """The line at ``offset``, ``size`` bytes long: one pread, no buffer to refill."""
         f = self._handles.get(idx)
         if f is None:
-            f = self._handles[idx] = open(self._read[idx], "rb")
-        f.seek(offset)
-        return f.readline()
+            f = self._handles[idx] = open(self._read[idx], "rb", buffering=0)
+        return os.pread(f.fileno(), size, offset)
 
     def where(self, idx: int, line: int) -> str:
         return f"{self.paths[idx]}:{line}"
@@ -379,14 +379,14 @@ def build_release(
 
 def _index_documents(db: sqlite3.Connection, sources: _Sources, folder: Path) -> int:
     """Pass 1 over the documents into table ``docs``; a repeated id is an error naming both places."""
-    db.execute("CREATE TABLE docs (id TEXT PRIMARY KEY, f INT, off INT, line INT, ndup TEXT, digest TEXT) WITHOUT ROWID")
+    db.execute("CREATE TABLE docs (id TEXT PRIMARY KEY, f INT, off INT, n INT, line INT, ndup TEXT, digest TEXT) WITHOUT ROWID")
     decoder = msgspec.json.Decoder(_DocKey)
     batch: list[tuple] = []
     n = 0
 
     def flush():
         try:
-            db.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?)", batch)
+            db.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?)", batch)
         except sqlite3.IntegrityError:
             db.rollback()
             _raise_duplicate_document(db, sources, batch)
@@ -398,7 +398,7 @@ def _index_documents(db: sqlite3.Connection, sources: _Sources, folder: Path) ->
                 key = decoder.decode(raw)
             except (msgspec.ValidationError, msgspec.DecodeError) as exc:
                 raise InputError(sources.where(idx, line), f"not a valid Document: {exc}") from None
-            batch.append((key.id, idx, off, line, key.near_duplicate_of, hashlib.sha256(raw.rstrip(b"\n")).hexdigest()))
+            batch.append((key.id, idx, off, len(raw), line, key.near_duplicate_of, hashlib.sha256(raw.rstrip(b"\n")).hexdigest()))
             n += 1
             if len(batch) >= 5000:
                 flush()
@@ -411,12 +411,11 @@ def _index_documents(db: sqlite3.Connection, sources: _Sources, folder: Path) ->
 def _raise_duplicate_document(db, sources: _Sources, batch: list[tuple]) -> None:
     """A batch hit an id seen before: find the first repeated one, say where both are."""
     seen: dict[str, tuple] = {}
-    for row in batch:
-        other = seen.get(row[0]) or db.execute("SELECT id, f, off, line FROM docs WHERE id = ?", (row[0],)).fetchone()
+    for row in batch:  # rows as inserted: (id, file, offset, size, line, ...)
+        other = seen.get(row[0]) or db.execute("SELECT id, f, off, n, line FROM docs WHERE id = ?", (row[0],)).fetchone()
         if other is not None:
-            o = seen.get(row[0]) or other
-            raise ReleaseError(f"{sources.where(row[1], row[3])}: document id {row[0]!r} also at "
-                               f"{sources.where(o[1], o[3])}")
+            raise ReleaseError(f"{sources.where(row[1], row[4])}: document id {row[0]!r} also at "
+                               f"{sources.where(other[1], other[4])}")
         seen[row[0]] = row
     raise ReleaseError("duplicate document id in the inputs")  # pragma: no cover - the loop finds it
 
@@ -424,7 +423,7 @@ def _raise_duplicate_document(db, sources: _Sources, batch: list[tuple]) -> None
 def _index_gold(db: sqlite3.Connection, sources: _Sources, folder: Path) -> int:
     """Gold annotations into table ``gold``: where each is; every problem (not an
     Annotation, not gold, no such document, a second gold for a document) is reported."""
-    db.execute("CREATE TABLE gold (seq INTEGER PRIMARY KEY, doc TEXT, ann TEXT, f INT, off INT, line INT)")
+    db.execute("CREATE TABLE gold (seq INTEGER PRIMARY KEY, doc TEXT, ann TEXT, f INT, off INT, n INT, line INT)")
     decoder = msgspec.json.Decoder(_GoldKey)
     problems = _Problems()
     batch: list[tuple] = []
@@ -442,11 +441,11 @@ def _index_gold(db: sqlite3.Connection, sources: _Sources, folder: Path) -> int:
                 problems.add(seq, f"{here}: annotation {key.id!r} of document {key.document_id!r}: $.status: "
                                   f"only {' or '.join(GOLD_STATUSES)} annotations are released (value {key.status!r})")
                 continue
-            batch.append((seq, key.document_id, key.id, idx, off, line))
+            batch.append((seq, key.document_id, key.id, idx, off, len(raw), line))
             if len(batch) >= 5000:
-                db.executemany("INSERT INTO gold VALUES (?, ?, ?, ?, ?, ?)", batch)
+                db.executemany("INSERT INTO gold VALUES (?, ?, ?, ?, ?, ?, ?)", batch)
                 batch.clear()
-    db.executemany("INSERT INTO gold VALUES (?, ?, ?, ?, ?, ?)", batch)
+    db.executemany("INSERT INTO gold VALUES (?, ?, ?, ?, ?, ?, ?)", batch)
     db.execute("CREATE INDEX gold_doc ON gold (doc, seq)")
     for seq, ann, doc, idx, line in db.execute(
             "SELECT seq, ann, doc, f, line FROM gold g WHERE NOT EXISTS (SELECT 1 FROM docs d WHERE d.id = g.doc)"):
@@ -471,11 +470,11 @@ def _check_unannotated(db: sqlite3.Connection, sources: _Sources) -> int:
     """Documents without gold are not released, but are still checked to be Documents
     (pass 1 read only their id and link); returns how many there are."""
     n = 0
-    for idx, off, line in db.execute("SELECT d.f, d.off, d.line FROM docs d WHERE NOT EXISTS "
+    for idx, off, size, line in db.execute("SELECT d.f, d.off, d.n, d.line FROM docs d WHERE NOT EXISTS "
                                      "(SELECT 1 FROM gold g WHERE g.doc = d.id) ORDER BY d.f, d.off"):
         n += 1
         try:
-            decode_document(sources.read(idx, off))
+            decode_document(sources.read(idx, off, size))
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
             raise InputError(sources.where(idx, line), f"not a valid Document: {exc}") from None
     return n
@@ -560,10 +559,10 @@ def _write_data(tmp, db, sources, version, date, info, ontology, features, schem
         log(f"{split}: {totals[split]['documents']} documents")
 
     query = db.execute(
-        f"SELECT a.split, a.id, d.f, d.off, d.line, g.f, g.off, g.line FROM asg a JOIN docs d ON d.id = a.id "
+        f"SELECT a.split, a.id, d.f, d.off, d.n, d.line, g.f, g.off, g.n, g.line FROM asg a JOIN docs d ON d.id = a.id "
         f"JOIN gold g ON g.doc = a.id ORDER BY {_SPLIT_ORDER}, a.id")
     seq = 0
-    for s, doc_id, df, doff, dline, gf, goff, gline in query:
+    for s, doc_id, df, doff, dn, dline, gf, goff, gn, gline in query:
         seq += 1
         if s != split:
             if split is not None:
@@ -571,11 +570,11 @@ def _write_data(tmp, db, sources, version, date, info, ontology, features, schem
             split, rows, writers = s, ReleaseRows(features, ontology, schemas), {}
         gwhere = sources.where(gf, gline)
         try:
-            doc = decode_document(sources.read(df, doff))
+            doc = decode_document(sources.read(df, doff, dn))
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
             raise InputError(sources.where(df, dline), f"not a valid Document: {exc}") from None
         try:
-            ann = decode_annotation(sources.read(gf, goff))
+            ann = decode_annotation(sources.read(gf, goff, gn))
         except (msgspec.ValidationError, msgspec.DecodeError) as exc:
             problems.add(seq, f"{gwhere}: not a valid Annotation: {exc}")
             continue
