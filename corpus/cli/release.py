@@ -46,7 +46,9 @@ def _ratios(value: str | None):
 @handle_errors
 def release_cmd(version, corpus_dir, out, documents_dir, gold_dir, previous, no_previous, resplit, seed, ratios, date, agreement, quiet):
     """Build release VERSION: Parquet configs (documents, entities, events, ner), dataset card,
-    datasheet, Croissant metadata, changelog, label figure and sha256 manifest.
+    datasheet, Croissant metadata, changelog, label figure, splits.jsonl (the split of every
+    document id) and sha256 manifest. Memory stays flat in the corpus size: per-document
+    state lives in a scratch SQLite database under $TMPDIR, removed afterwards.
 
     \b
     Examples:
