@@ -188,3 +188,21 @@ def test_stop_checks_the_data_dir_of_a_label_studio(tmp_path):
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=30)
+
+
+def test_a_hanging_install_step_or_version_probe_is_stopped_with_a_clear_error(tmp_path, monkeypatch):
+    """A venv whose python hangs (a stuck NFS home, a broken interpreter): the version
+    probe gives up after its timeout with an error naming the venv; an install step that
+    hangs likewise names the step and the command to run by hand."""
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    hang = venv / "bin" / "python"
+    hang.write_text("#!/bin/sh\nexec sleep 60\n")
+    hang.chmod(0o755)
+    (venv / "bin" / "label-studio").write_text("")
+    monkeypatch.setattr(server, "PROBE_TIMEOUT", 1.0)
+    with pytest.raises(StudioError, match=rf"{hang} did not say its label-studio version within 1 s: .*{venv}"):
+        server.installed_version(venv)
+    with pytest.raises(StudioError, match=r"pip install label-studio did not finish within 1 s \(stopped\).*"
+                                          rf"by hand .*: {hang} -m pip"):
+        server._run_step([str(hang), "-m", "pip"], subprocess.DEVNULL, 1.0, "pip install label-studio")
