@@ -62,10 +62,11 @@ GOLD_STATUSES = ("gold", "imported")
 FIGURE = "label_distribution.png"
 #: every document id with its split, group and digests, one JSON object a line, by id
 SPLITS_FILE = "splits.jsonl"
-_BATCH_ROWS = 2000
-#: rows of the ``documents`` config carry whole texts and token offsets: a smaller batch
-#: keeps the column buffers (Python lists until the batch is built) to a few MiB
-_DOC_BATCH_ROWS = 500
+#: rows per batch (= per Parquet row group) by config. ``documents`` rows carry whole texts
+#: and token offsets: 500 keep the column buffers (Python lists until the batch is built)
+#: to some 40 MiB. (10,000-row entity/event batches, for fewer footer entries, raised the
+#: peak by ~15 MiB at N = 5,000 and 20,000: the footers are the smaller cost.)
+_BATCH_ROWS = {"documents": 500, "entities": 2000, "events": 2000, "ner": 2000}
 #: zstd level of the Parquet files: Arrow's default (1), as the pyarrow ceiling of the
 #: benchmark. Measured on the train split of the N = 5,000 benchmark corpus (3,877
 #: documents config rows, 8.6 MB): level 9 made that file 9.7% smaller (7.8 MB) but took
@@ -256,9 +257,9 @@ def _problem_report(problems: list[str], limit: int = 30) -> str:
 def _open_db(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path)
     # a scratch database: no journal, no fsync. Its page cache (and the sorter's memory) is
-    # capped at 16 MiB: a larger cache only bought noise-level speed at N = 100,000 and
-    # would grow with N up to its cap, which is what "flat in N" must not show
-    for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -16384", "temp_store = FILE"):
+    # SQLite's default 2 MiB: 16 or 64 MiB bought no measurable speed at N = 100,000 and
+    # filled up with N to their cap (+8 MiB peak RSS from N = 5,000 to 20,000 at 16 MiB)
+    for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -2048", "temp_store = FILE"):
         db.execute(f"PRAGMA {pragma}")
     return db
 
@@ -522,7 +523,7 @@ def _write_data(tmp, db, sources, version, date, info, ontology, features, schem
     def flush(final: bool = False) -> None:
         for config in features:
             n = rows.rows(config)
-            limit = _DOC_BATCH_ROWS if config == "documents" else _BATCH_ROWS
+            limit = _BATCH_ROWS.get(config, 2000)
             if n == 0 or (not final and n < limit):
                 continue
             rel = f"{config}/{split}-00000-of-00001.parquet"
