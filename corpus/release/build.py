@@ -247,13 +247,6 @@ class _Problems:
         return f"{self.total} problem(s) in the release inputs; nothing was released:\n  {head}{more}"
 
 
-def _problem_report(problems: list[str], limit: int = 30) -> str:
-    p = _Problems(limit)
-    for i, m in enumerate(problems):
-        p.add(i, m)
-    return p.report()
-
-
 def _open_db(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path)
     # a scratch database: no journal, no fsync. Its page cache (and the sorter's memory) is

@@ -245,7 +245,3 @@ def assign_splits(
     db.close()
     return plan
 
-
-def iter_assignment(db: sqlite3.Connection) -> Iterable[tuple[str, str, str | None]]:
-    """(id, split, group) of the plan in ``db``, by id."""
-    return db.execute("SELECT id, split, grp FROM asg ORDER BY id")
