@@ -86,7 +86,8 @@ def release_inputs(corpus: str | Path | None = None, config=None) -> ReleaseInpu
 def release_repository(version: str, *, out: str | Path | None = None, config=None, documents=None, gold=None,
                        datasheet: bool = True, **kwargs) -> ReleaseResult:
     """Release this repository's corpus (corpus.toml; ``documents``/``gold`` override its
-    folders); also writes the top-level DATASHEET.md when this is the newest release."""
+    folders); also writes the top-level DATASHEET.md when this is the newest release of the
+    repository's own releases folder, built from its own documents and gold."""
     import dataclasses
 
     from ..config import load_config
@@ -99,7 +100,10 @@ def release_repository(version: str, *, out: str | Path | None = None, config=No
         inputs = dataclasses.replace(inputs, **overrides)
     out = Path(out) if out is not None else inputs.releases
     result = _run(version, inputs, out, **kwargs)
-    if datasheet:
+    # the top-level DATASHEET.md describes the repository's current release: one built
+    # from other inputs or into another folder is not that
+    own = not overrides and out.resolve() == Path(inputs.releases).resolve()
+    if datasheet and own:
         newest = max((d.name for d in out.iterdir() if d.is_dir() and (d / "manifest.json").is_file()
                       and _is_version(d.name)), key=parse_version)
         if newest == version:

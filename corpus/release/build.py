@@ -326,7 +326,10 @@ def build_release(
 
     from .figure import FigureWorker
 
-    work = Path(tempfile.mkdtemp(prefix=f"corpus-release-{version}-"))
+    # scratch (SQLite index, unpacked inputs) beside the release, not in a /tmp that may be
+    # memory (tmpfs): at a million documents it is large
+    Path(out).mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".corpus-release-{version}-scratch-", dir=out))
     sources = _Sources(work)
     db = _open_db(work / "release.sqlite")
     tmp = None
@@ -354,6 +357,10 @@ def build_release(
                             summary, agreement, prev, log)
         facts.changes = changelog.compare(prev, facts, db, summary) if prev else None
         manifest = _write_metadata(tmp, facts, db, n_docs, prev, drawer)
+        # mkdtemp makes a private folder; a release is published: the usual folder mode
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o777 & ~mask)
         try:
             os.rename(tmp, target)
         except OSError as exc:

@@ -414,6 +414,22 @@ def test_repository_release_writes_the_top_level_datasheet_of_the_newest_release
     assert (tmp_path / "DATASHEET.md").read_bytes() == (second.path / "DATASHEET.md").read_bytes()
     card = (second.path / "README.md").read_text(encoding="utf-8")
     assert "the article texts remain their publishers' (القدس العربي)" in card
+    # a release built into another folder, or from other inputs, is not the repository's
+    release_repository("0.2.0", config=config, out=tmp_path / "elsewhere", date="2026-01-03")
+    release_repository("0.1.2", config=config, gold=tmp_path / "gold", date="2026-01-03")
+    assert (tmp_path / "DATASHEET.md").read_bytes() == (second.path / "DATASHEET.md").read_bytes()
+    # published: the usual folder and file modes, not mkdtemp's private ones; no scratch left
+    assert second.path.stat().st_mode & 0o777 == 0o777 & ~_umask()
+    assert (second.path / "manifest.json").stat().st_mode & 0o777 == 0o666 & ~_umask()
+    assert not [p.name for p in (tmp_path / "releases").iterdir() if p.name.startswith(".")]
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 # ---------------------------------------------------------------------------------------
