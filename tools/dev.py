@@ -75,7 +75,7 @@ def main_job() -> None:
     run(BIN / "python", "-c", _SHOW_ROWS, release_dir)
 
 
-_SHOW_ROWS = """
+_SHOW_ROWS = r"""
 import os, sys
 os.environ.setdefault("HF_HUB_OFFLINE", "1"); os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 import datasets
