@@ -328,38 +328,32 @@ class _KeyTable:
         self._mask = capacity - 1
         self._used = 0
 
-    def setdefault(self, key: int, value: int) -> int:
-        """The value stored for ``key``, storing ``value`` first if there is none."""
+    def _slot(self, key: int) -> tuple[int, int]:
+        """``(slot, key)``: the slot holding ``key``, or the empty slot where it would go."""
         key = (key & 0xFFFFFFFFFFFFFFFF) or 1  # 0 marks an empty slot
         keys = self._keys
         mask = self._mask
         i = ((key * 0x9E3779B97F4A7C15) >> 7) & mask
-        while True:
-            k = keys[i]
-            if k == 0:
-                keys[i] = key
-                self._vals[i] = value
-                self._used += 1
-                if self._used * 2 > len(keys):
-                    self._grow()
-                return value
-            if k == key:
-                return self._vals[i]
+        while keys[i] != 0 and keys[i] != key:
             i = (i + 1) & mask
+        return i, key
+
+    def setdefault(self, key: int, value: int) -> int:
+        """The value stored for ``key``, storing ``value`` first if there is none."""
+        i, key = self._slot(key)
+        if self._keys[i] == key:
+            return self._vals[i]
+        self._keys[i] = key
+        self._vals[i] = value
+        self._used += 1
+        if self._used * 2 > len(self._keys):
+            self._grow()
+        return value
 
     def get(self, key: int) -> int | None:
         """The value stored for ``key``, or None."""
-        key = (key & 0xFFFFFFFFFFFFFFFF) or 1
-        keys = self._keys
-        mask = self._mask
-        i = ((key * 0x9E3779B97F4A7C15) >> 7) & mask
-        while True:
-            k = keys[i]
-            if k == 0:
-                return None
-            if k == key:
-                return self._vals[i]
-            i = (i + 1) & mask
+        i, key = self._slot(key)
+        return self._vals[i] if self._keys[i] == key else None
 
     def _grow(self) -> None:
         keys = np.frombuffer(self._keys, dtype=np.uint64)

@@ -15,7 +15,7 @@ import msgspec
 from .errors import InputError
 from .records import encode
 
-__all__ = ["atomic_write", "atomic_stream", "ShardWriter", "iter_jsonl", "jsonl_files", "write_jsonl", "SIDECARS"]
+__all__ = ["atomic_write", "atomic_stream", "jsonl_lines", "ShardWriter", "iter_jsonl", "jsonl_files", "write_jsonl", "SIDECARS"]
 
 #: reports that ingest, import and adjudicate write beside their records; never records themselves
 SIDECARS = frozenset({"rejects.jsonl", "duplicates.jsonl", "repairs.jsonl", "warnings.jsonl", "conflicts.jsonl",
@@ -163,18 +163,23 @@ def jsonl_files(paths: Iterable[str | Path], pattern: str = "*.jsonl") -> Iterat
             raise InputError(str(p), "no such file or directory")
 
 
+def jsonl_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """``(line_number, line)`` of the non-blank lines of a JSONL file, gzipped or not."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as f:
+        for n, line in enumerate(f, 1):
+            if line.strip():
+                yield n, line
+
+
 def iter_jsonl(
     paths: Iterable[str | Path], decode: Callable[[bytes], T], pattern: str = "*.jsonl"
 ) -> Iterator[tuple[T, Path, int]]:
     """Yield ``(record, path, line_number)`` from JSONL files; bad lines raise InputError
     naming the file and line."""
     for path in jsonl_files(paths, pattern):
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rb") as f:
-            for n, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    yield decode(line), path, n
-                except (msgspec.ValidationError, msgspec.DecodeError) as exc:
-                    raise InputError(f"{path}:{n}", str(exc)) from None
+        for n, line in jsonl_lines(path):
+            try:
+                yield decode(line), path, n
+            except (msgspec.ValidationError, msgspec.DecodeError) as exc:
+                raise InputError(f"{path}:{n}", str(exc)) from None

@@ -13,7 +13,6 @@ annotation's entities had ``label`` and ``mention`` and events had ``args``.
 
 from __future__ import annotations
 
-import gzip
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -21,7 +20,7 @@ from typing import Callable, Iterable
 import msgspec
 
 from .errors import InputError, SchemaError
-from .io import atomic_write, jsonl_files
+from .io import atomic_write, jsonl_files, jsonl_lines
 from .schemas import SCHEMA_VERSION, schema_errors
 
 __all__ = ["MIGRATIONS", "migration", "migrate_record", "record_kind", "migrate_files", "MigrateReport"]
@@ -133,17 +132,13 @@ def migrate_files(paths: Iterable[str | Path], out_dir: str | Path) -> MigrateRe
             if target.resolve() == f.resolve():
                 raise InputError(str(f), "the output would overwrite this input: migrate never rewrites in place")
             lines = []
-            opener = gzip.open if f.suffix == ".gz" else open
-            with opener(f, "rb") as fh:
-                for n, line in enumerate(fh, 1):
-                    if not line.strip():
-                        continue
-                    try:
-                        lines.append(msgspec.json.encode(migrate_record(msgspec.json.decode(line))))
-                    except msgspec.DecodeError as exc:
-                        report.rejects.append({"source": f"{f}:{n}", "reason": f"malformed JSON: {exc}"})
-                    except SchemaError as exc:
-                        report.rejects.append({"source": f"{f}:{n}", "reason": str(exc)})
+            for n, line in jsonl_lines(f):
+                try:
+                    lines.append(msgspec.json.encode(migrate_record(msgspec.json.decode(line))))
+                except msgspec.DecodeError as exc:
+                    report.rejects.append({"source": f"{f}:{n}", "reason": f"malformed JSON: {exc}"})
+                except SchemaError as exc:
+                    report.rejects.append({"source": f"{f}:{n}", "reason": str(exc)})
             if target.suffix == ".gz":
                 target = target.with_suffix("")
             atomic_write(target, b"".join(x + b"\n" for x in lines))

@@ -368,3 +368,18 @@ def test_big_jsonl_is_streamed_and_a_bad_line_in_it_named(tmp_path):
     assert err == [f"rejected: {tmp_path / 'big.jsonl.gz'}:401: undecodable: not UTF-8 like the start of the file (byte 29 of the line)\n"]
     cp = next(d for d in _docs(tmp_path / "out") if d.id == "cp")
     assert cp.source.encoding == "cp1256" and cp.text == SENTENCE
+
+
+def test_the_compact_key_table_behaves_like_a_dict_through_growth():
+    import random as _random
+
+    from corpus.ingest import _KeyTable
+
+    rng = _random.Random(7)
+    table, ref = _KeyTable(capacity=8), {}
+    keys = [rng.getrandbits(64) for _ in range(5000)] + [0, 2**64 - 1, 1]
+    for i, k in enumerate(keys):
+        assert table.setdefault(k, i) == ref.setdefault(k & (2**64 - 1) or 1, i)
+    for k in keys:
+        assert table.get(k) == ref[k & (2**64 - 1) or 1]
+    assert table.get(rng.getrandbits(64)) is None
