@@ -44,6 +44,7 @@ from __future__ import annotations
 import re
 
 import gzip
+import hashlib
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
@@ -205,8 +206,9 @@ _OFFSET_BITS = 40  # a location packs (file number << 40) | byte offset: files u
 
 
 def _h(rid: str) -> int:
-    # the index lives in one process, so the (salted) built-in string hash is consistent
-    return hash(rid) & _MASK
+    # not the built-in hash: it is salted per process, and tables made in worker
+    # processes are merged (spawned workers would disagree)
+    return int.from_bytes(hashlib.blake2b(rid.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
 
 
 class _Files:
