@@ -58,33 +58,32 @@ PROFILE_VERSION = "1.0.0"
 load_tasks = read_task_file
 
 
-def _label_groups(tasks: list[Any]) -> Counter:
-    """How many regions each ``<Labels>`` group (``from_name``) labels in the file."""
-    groups: Counter = Counter()
+def _result_items(tasks: list[Any]) -> Iterator[dict]:
+    """Every result item of every annotation and prediction of the tasks."""
     for task in tasks:
         if not isinstance(task, dict):
             continue
         for key in ("annotations", "predictions"):
             for ann in task.get(key) or []:
                 for item in (ann.get("result") or []) if isinstance(ann, dict) else []:
-                    if isinstance(item, dict) and item.get("type") in ("labels", "hypertextlabels"):
-                        groups[item.get("from_name")] += 1
-    return groups
+                    if isinstance(item, dict):
+                        yield item
+
+
+def _label_groups(tasks: list[Any]) -> Counter:
+    """How many regions each ``<Labels>`` group (``from_name``) labels in the file."""
+    return Counter(item.get("from_name") for item in _result_items(tasks)
+                   if item.get("type") in ("labels", "hypertextlabels"))
 
 
 def _labels_seen(tasks: list[Any], group: str) -> list[str]:
     seen: dict[str, None] = {}
-    for task in tasks:
-        if not isinstance(task, dict):
-            continue
-        for key in ("annotations", "predictions"):
-            for ann in task.get(key) or []:
-                for item in (ann.get("result") or []) if isinstance(ann, dict) else []:
-                    if isinstance(item, dict) and item.get("from_name") == group:
-                        value = item.get("value") or {}
-                        for label in value.get(item.get("type")) or value.get("labels") or []:
-                            if isinstance(label, str):
-                                seen[label] = None
+    for item in _result_items(tasks):
+        if item.get("from_name") == group:
+            value = item.get("value") or {}
+            for label in value.get(item.get("type")) or value.get("labels") or []:
+                if isinstance(label, str):
+                    seen[label] = None
     return list(seen)
 
 
@@ -102,16 +101,11 @@ def _split_documents(tasks: list[Any]) -> set[str]:
 
 def _relation_labels(tasks: list[Any]) -> list[str]:
     seen: dict[str, None] = {}
-    for task in tasks:
-        if not isinstance(task, dict):
-            continue
-        for key in ("annotations", "predictions"):
-            for ann in task.get(key) or []:
-                for item in (ann.get("result") or []) if isinstance(ann, dict) else []:
-                    if isinstance(item, dict) and item.get("type") == "relation":
-                        for label in item.get("labels") or []:
-                            if isinstance(label, str):
-                                seen[label] = None
+    for item in _result_items(tasks):
+        if item.get("type") == "relation":
+            for label in item.get("labels") or []:
+                if isinstance(label, str):
+                    seen[label] = None
     return list(seen)
 
 
