@@ -194,7 +194,7 @@ class _Built(NamedTuple):
     id: str
     path: str
     text_key: int
-    sig: np.ndarray | None
+    bands: list[int] | None  # the LSH band keys of its MinHash signature (made in the worker)
 
 
 def _transform(unit: _File | RawDoc | InputError, options: IngestOptions) -> _Built | InputError:
@@ -208,7 +208,8 @@ def _transform(unit: _File | RawDoc | InputError, options: IngestOptions) -> _Bu
     except InputError as exc:
         return exc
     sig = _minhash(doc.text, bounds) if options.near_duplicates else None
-    return _Built(encode(doc), doc.id, doc.source.path, _key64(doc.text.encode("utf-8")), sig)
+    bands = None if sig is None else _band_keys(sig).tolist()
+    return _Built(encode(doc), doc.id, doc.source.path, _key64(doc.text.encode("utf-8")), bands)
 
 
 def _built(sources: Iterable[str | Path], options: IngestOptions, jobs: int) -> Iterator[_Built | InputError]:
@@ -407,16 +408,16 @@ class _SeenIndex:
             return self.ids[first], "same text after normalization"
         return None
 
-    def keep(self, doc_id: str, text_key: int, sig: np.ndarray | None) -> str | None:
+    def keep(self, doc_id: str, text_key: int, bands: list[int] | None) -> str | None:
         """Record a kept document; the id of an earlier near-duplicate, if any."""
         n = len(self.ids)
         self.ids.append(doc_id)
         self._by_id.setdefault(_key64(doc_id.encode("utf-8")), n)
         self._by_text.setdefault(text_key, n)
-        if sig is None:
+        if bands is None:
             return None
         match = None
-        for band, key in enumerate(_band_keys(sig).tolist()):
+        for key in bands:
             first = self._bands.setdefault(key, n)
             if first != n and match is None:
                 match = self.ids[first]
@@ -479,7 +480,7 @@ def ingest(
                     stderr.write(f"duplicate: {item.path} ({item.id}) is {kind} as {first}; kept once\n")
                     duplicates.append(msgspec.json.encode({"id": item.id, "source": item.path, "duplicate_of": first, "kind": kind}))
                     continue
-                similar = seen.keep(item.id, item.text_key, item.sig)
+                similar = seen.keep(item.id, item.text_key, item.bands)
                 if similar is None:
                     writer.write_line(item.line)
                 else:
