@@ -105,7 +105,7 @@ class ShardWriter:
             assert self._staging is not None, "use ShardWriter as a context manager"
             path = self._staging / f"{self.prefix}-{len(self._staged):05d}.jsonl"
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _file_mode())
-            self._file = os.fdopen(fd, "wb")
+            self._file = os.fdopen(fd, "wb", buffering=1 << 20)  # records are ~10-20 KB: few syscalls
             self._staged.append(path)
         self._file.write(line)
         self._file.write(b"\n")
