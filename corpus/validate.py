@@ -560,17 +560,22 @@ def _check_annotation(ann: Annotation, view: _DocView | None, ont: _Ont, ctx: _C
                     f"unknown entity type {e.type!r}", _allowed(ont.entity_types))
         if not _span_ok(view, e.start, e.end, e.text):
             _check_span(ctx, view, f"$.entities[{i}]", e.start, e.end, e.text, "empty-span", "entity span", strict_tokens)
-        key = (e.start, e.end, e.type)
-        if key in seen_spans:
-            ctx.add("error", "duplicate-span", f"$.entities[{i}]", [e.start, e.end, e.type],
-                    f"duplicate entity span [{e.start}, {e.end}) {e.type} (also $.entities[{seen_spans[key]}])")
-        else:
-            seen_spans[key] = i
+        _no_duplicate_span(ctx, seen_spans, (e.start, e.end, e.type), i, f"$.entities[{i}]", "entity span", "entities")
 
     event_ids: set[str] = set()
     seen_triggers: dict[tuple, int] = {}
     for i, ev in enumerate(ann.events):
         _check_event(ann, ev, i, entities, event_ids, seen_triggers, view, ont, ctx, strict_tokens)
+
+
+def _no_duplicate_span(ctx: _Ctx, seen: dict[tuple, int], key: tuple, i: int, path: str, what: str, items: str) -> None:
+    """A span with the same offsets and type as an earlier one of the same list is an error."""
+    if key in seen:
+        start, end, kind = key
+        ctx.add("error", "duplicate-span", path, [start, end, kind],
+                f"duplicate {what} [{start}, {end}) {kind} (also $.{items}[{seen[key]}])")
+    else:
+        seen[key] = i
 
 
 def _check_event(ann, ev: Event, i, entities, event_ids, seen_triggers, view, ont: _Ont, ctx: _Ctx, strict_tokens) -> None:
@@ -584,12 +589,7 @@ def _check_event(ann, ev: Event, i, entities, event_ids, seen_triggers, view, on
     t = ev.trigger
     if not _span_ok(view, t.start, t.end, t.text):
         _check_span(ctx, view, f"{path}.trigger", t.start, t.end, t.text, "empty-trigger", "trigger", strict_tokens)
-    key = (t.start, t.end, ev.type)
-    if key in seen_triggers:
-        ctx.add("error", "duplicate-span", f"{path}.trigger", [t.start, t.end, ev.type],
-                f"duplicate trigger [{t.start}, {t.end}) {ev.type} (also $.events[{seen_triggers[key]}])")
-    else:
-        seen_triggers[key] = i
+    _no_duplicate_span(ctx, seen_triggers, (t.start, t.end, ev.type), i, f"{path}.trigger", "trigger", "events")
     for name, value in (ev.attributes or {}).items():
         if name not in ont.attributes:
             ctx.add("error", "unknown-attribute", f"{path}.attributes.{name}", name,

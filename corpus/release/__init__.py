@@ -12,7 +12,6 @@ Library entry points (the CLI in corpus/cli/release.py is a thin layer over thes
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from ..errors import ReleaseError
@@ -33,14 +32,9 @@ def load_agreement(path: str | Path | None) -> dict | None:
     """An agreement report (JSON with a ``summary`` object, as the agree stage writes it)."""
     if path is None:
         return None
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ReleaseError(f"{path}: cannot read the agreement report: {exc}") from None
-    if not isinstance(data, dict):
-        raise ReleaseError(f"{path}: an agreement report is a JSON object; got {type(data).__name__}")
-    return data
+    from .inputs import read_json_object
+
+    return read_json_object(Path(path), "the agreement report")
 
 
 def measure_agreement(inputs: ReleaseInputs) -> dict | None:

@@ -37,6 +37,17 @@ def _as_list(value) -> list[str]:
     return [str(v) if not isinstance(v, dict) else json.dumps(v, ensure_ascii=False, sort_keys=True) for v in value]
 
 
+def read_json_object(path: Path, what: str) -> dict:
+    """A JSON file that must hold an object; errors name the file and what it was for."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ReleaseError(f"{path}: cannot read {what}: {exc}") from None
+    if not isinstance(data, dict):
+        raise ReleaseError(f"{path}: {what} must be a JSON object, got {type(data).__name__}")
+    return data
+
+
 @dataclass(frozen=True)
 class CorpusInfo:
     """Facts about a corpus that the data cannot tell: its names, license and credits."""
@@ -72,12 +83,7 @@ class CorpusInfo:
 
     @classmethod
     def from_json(cls, path: Path) -> "CorpusInfo":
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ReleaseError(f"{path}: cannot read corpus facts: {exc}") from None
-        if not isinstance(data, dict):
-            raise ReleaseError(f"{path}: expected a JSON object, got {type(data).__name__}")
+        data = read_json_object(path, "corpus facts")
         for key in ("name", "license"):
             if not isinstance(data.get(key), str) or not data[key].strip():
                 raise ReleaseError(f"{path}: field {key!r} is required (a non-empty string); value {data.get(key)!r}")

@@ -252,20 +252,14 @@ def pull_tasks(
     ontology: Ontology,
     out_dir: Path,
     *,
-    project: int | None = None,
-    users: Mapping[int, str] | None = None,
-    documents: Mapping[str, Document] | None = None,
-    source: str = "labelstudio",
-    path: str | None = None,
-    fetch_task: Callable[[int], dict] | None = None,
-    known_parts: Mapping[str, dict[int, int]] | None = None,
     rejects_path: Path | None = None,
     rejects: Iterable[Reject] = (),
+    **convert,
 ) -> PullReport:
-    """Convert exported tasks and write one record per document per annotator;
-    ``rejects``: those found before (entries of the file that are not tasks), kept first."""
-    conv = convert_tasks(tasks, ontology, project=project, users=users, documents=documents, source=source,
-                         path=path, fetch_task=fetch_task, known_parts=known_parts)
+    """Convert exported tasks (``convert`` are convert_tasks' options) and write one record
+    per document per annotator; ``rejects``: those found before (entries of the file that
+    are not tasks), kept first."""
+    conv = convert_tasks(tasks, ontology, **convert)
     report = PullReport(tasks=conv.tasks, annotations=conv.annotations, rejects=[*rejects, *conv.rejects])
     out_dir.mkdir(parents=True, exist_ok=True)
     for doc_id, records in conv.records.items():

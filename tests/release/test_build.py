@@ -527,3 +527,14 @@ def test_the_figure_drawn_in_the_child_process_is_the_one_drawn_here(built, tmp_
     worker.write(tmp_path / "f.png", result.facts)
     assert worker.drawn_in_child and (tmp_path / "f.png").read_bytes() == here
     worker.close()
+
+
+def test_bad_agreement_and_corpus_facts_files_are_named(tmp_path):
+    from corpus.release import load_agreement
+
+    (tmp_path / "list.json").write_text("[1, 2]", encoding="utf-8")
+    (tmp_path / "broken.json").write_text("{", encoding="utf-8")
+    with pytest.raises(ReleaseError, match=r"list.json: the agreement report must be a JSON object, got list"):
+        load_agreement(tmp_path / "list.json")
+    with pytest.raises(ReleaseError, match=r"broken.json: cannot read corpus facts: "):
+        CorpusInfo.from_json(tmp_path / "broken.json")
