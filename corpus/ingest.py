@@ -19,7 +19,6 @@ reason; shards appear atomically.
 from __future__ import annotations
 
 import hashlib
-from array import array
 import re
 import sys
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from typing import IO, Iterable, Iterator, NamedTuple
 import msgspec
 import numpy as np
 
+from . import _kernels
 from .boilerplate import find_boilerplate
 from .errors import CorpusError, InputError
 from .io import ShardWriter, atomic_write
@@ -37,7 +37,7 @@ from .offsets import EditBuilder, OffsetMap, compose
 from .readers import JsonlFields, RawDoc, ReadOptions, find_inputs, format_of, read_path
 from .records import DOC_ID, Document, Extraction, Metadata, Normalization, Removed, Source, decode_document, encode
 from .schemas import SCHEMA_VERSION
-from .segment import segment_arrays
+from .segment import _bmp_tables, _code_points, _segment_cps
 
 __all__ = ["IngestOptions", "IngestReport", "document_from_raw", "document_from_text", "iter_documents", "ingest"]
 
@@ -64,8 +64,11 @@ def document_from_raw(raw: RawDoc, options: IngestOptions = IngestOptions()) -> 
     return _build(raw, options)[0]
 
 
-def _build(raw: RawDoc, options: IngestOptions) -> tuple[Document, np.ndarray]:
-    """The document, and its token bounds as an array (for the MinHash)."""
+def _build(raw: RawDoc, options: IngestOptions, *, raw_tokens: bool = False) -> tuple[Document, np.ndarray, np.ndarray, np.ndarray]:
+    """The document, its code points and its token starts and ends (for the MinHash).
+
+    With ``raw_tokens``, the document's tokens are their JSON already (``msgspec.Raw``),
+    for a document that is only to be encoded."""
     removed: list[tuple[int, int, str]] = []
     meta: dict = dict(raw.metadata)
     if raw.format == "html":
@@ -109,7 +112,12 @@ def _build(raw: RawDoc, options: IngestOptions) -> tuple[Document, np.ndarray]:
         what = "no text after boilerplate removal" if removed else "document without text (empty or white space only)"
         raise InputError(_where(raw), what)
     edits = compose(e01, compose(e2, e3))
-    sentences, bounds = segment_arrays(text)
+    cps = _code_points(text)
+    sentences, starts, ends = _segment_cps(text, cps)
+    if raw_tokens:
+        tokens = msgspec.Raw(_kernels.spans_json(starts, ends).tobytes())
+    else:
+        tokens = np.stack([starts, ends], axis=1).tolist()
     doc_id = raw.doc_id if raw.doc_id is not None else raw.sha256[:16]
     if not DOC_ID.match(doc_id):
         raise InputError(_where(raw), "id is not usable as a document id (letters, digits and . _ : - only, at most 128)", field="id", value=doc_id)
@@ -132,9 +140,9 @@ def _build(raw: RawDoc, options: IngestOptions) -> tuple[Document, np.ndarray]:
         edits=edits,
         removed=[Removed(start=s, end=e, reason=r, text=raw.raw[s:e]) for s, e, r in sorted(removed)],
         sentences=sentences,
-        tokens=bounds.tolist(),
+        tokens=tokens,
         metadata=metadata,
-    ), bounds
+    ), cps, starts, ends
 
 
 def document_from_text(
@@ -170,9 +178,11 @@ def _units(sources: Iterable[str | Path], options: IngestOptions) -> Iterator[_F
     """Units of work: whole files are read by the worker that builds them (so that reading
     and decoding run in parallel too); JSONL files are split into their lines here."""
     read_options = ReadOptions(fields=options.fields)
-    for path in find_inputs(list(sources)):
+    sources = list(sources)
+    named = {str(Path(s)) for s in sources}  # found by walking a folder, a file exists
+    for path in find_inputs(sources):
         where = str(path)  # as the user named it (a folder argument prefixes its files)
-        if not path.exists():
+        if where in named and not path.exists():
             yield InputError(where, "no such file or directory")
         elif format_of(path)[0] == "jsonl":
             yield from read_path(path, where, read_options)
@@ -194,7 +204,7 @@ class _Built(NamedTuple):
     id: str
     path: str
     text_key: int
-    bands: list[int] | None  # the LSH band keys of its MinHash signature (made in the worker)
+    bands: np.ndarray | None  # the LSH band keys of its MinHash signature (made in the worker)
 
 
 def _transform(unit: _File | RawDoc | InputError, options: IngestOptions) -> _Built | InputError:
@@ -204,11 +214,13 @@ def _transform(unit: _File | RawDoc | InputError, options: IngestOptions) -> _Bu
     if isinstance(item, InputError):
         return item
     try:
-        doc, bounds = _build(item, options)
+        doc, cps, starts, ends = _build(item, options, raw_tokens=True)
     except InputError as exc:
         return exc
-    sig = _minhash(doc.text, bounds) if options.near_duplicates else None
-    bands = None if sig is None else _band_keys(sig).tolist()
+    bands = None
+    if options.near_duplicates:
+        keys = np.empty(_kernels.BANDS, dtype=np.uint64)
+        bands = keys if _kernels.band_keys(cps, starts, ends, keys) else None
     return _Built(encode(doc), doc.id, doc.source.path, _key64(doc.text.encode("utf-8")), bands)
 
 
@@ -227,7 +239,7 @@ def _built(sources: Iterable[str | Path], options: IngestOptions, jobs: int) -> 
     # is ready but not yet consumed: with no bound, a reader faster than the workers (or
     # workers faster than the writer) piles raw documents or results up in memory. A
     # semaphore keeps at most `window` documents between reading and writing.
-    chunksize = 32
+    chunksize = 128
     window = threading.BoundedSemaphore(max(4 * chunksize * jobs, 256))
 
     def bounded(it: Iterator) -> Iterator:
@@ -235,6 +247,7 @@ def _built(sources: Iterable[str | Path], options: IngestOptions, jobs: int) -> 
             window.acquire()  # never blocks the consumer: window > one pending chunk
             yield item
 
+    _bmp_tables()  # built once here, not once a worker (forked workers inherit it)
     ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
     with ctx.Pool(jobs) as pool:
         for result in pool.imap(functools.partial(_transform, options=options), bounded(items), chunksize=chunksize):
@@ -252,137 +265,49 @@ def iter_documents(
 
 
 # --- near-duplicates ------------------------------------------------------------------
-
-_PERMS = 64
-_BANDS = 8
-_SHINGLE = 5
-
-
-_P = np.uint64(0x100000001B3)
-_P_INV = np.uint64(pow(0x100000001B3, -1, 1 << 64))
-_powers = np.ones(1, dtype=np.uint64)
-_inv_powers = np.ones(1, dtype=np.uint64)
-
-
-def _power_tables(n: int) -> tuple[np.ndarray, np.ndarray]:
-    global _powers, _inv_powers
-    if len(_powers) <= n:
-        size = max(n + 1, 2 * len(_powers))
-        with np.errstate(over="ignore"):
-            _powers = np.cumprod(np.concatenate([[np.uint64(1)], np.full(size - 1, _P, dtype=np.uint64)]), dtype=np.uint64)
-            _inv_powers = np.cumprod(np.concatenate([[np.uint64(1)], np.full(size - 1, _P_INV, dtype=np.uint64)]), dtype=np.uint64)
-    return _powers, _inv_powers
-
-
-_EMPTY = np.uint64(2**64 - 1)
-_MIX = np.uint64(0x9E3779B97F4A7C15)
-_STEP = np.uint64(0x632BE59BD9B4E019)
-
-
-def _minhash(text: str, bounds: np.ndarray) -> np.ndarray | None:
-    """A MinHash signature of 64 values over word 5-grams, by one-permutation hashing with
-    densification (Shrivastava 2017): each shingle is hashed once and falls in one of 64
-    bins, whose minimum is kept; an empty bin borrows from the next filled one. Token
-    hashes are polynomial hashes of the code points, all at once from prefix sums."""
-    n_tok = len(bounds)
-    if n_tok < _SHINGLE:
-        return None
-    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
-    pw, inv = _power_tables(len(cps))
-    with np.errstate(over="ignore"):
-        prefix = np.zeros(len(cps) + 1, dtype=np.uint64)
-        np.cumsum((cps + np.uint64(1)) * pw[: len(cps)], out=prefix[1:])
-        h = (prefix[bounds[:, 1]] - prefix[bounds[:, 0]]) * inv[bounds[:, 0]]
-        n = n_tok - _SHINGLE + 1
-        sh = np.zeros(n, dtype=np.uint64)
-        for k in range(_SHINGLE):
-            sh = sh * np.uint64(1_000_003) + h[k : k + n]
-        x = sh * _MIX
-        x ^= x >> np.uint64(31)
-        x *= _STEP
-        bins = (x >> np.uint64(64 - 6)).astype(np.intp)
-        sig = np.full(_PERMS, _EMPTY, dtype=np.uint64)
-        np.minimum.at(sig, bins, x & np.uint64(2**58 - 1))
-        filled = sig != _EMPTY
-        if not filled.all():
-            # densification: an empty bin takes the next filled bin's value (circularly),
-            # shifted by the distance, so two documents agree there only if they agree there
-            pos = np.where(np.concatenate([filled, filled]), np.arange(2 * _PERMS), 4 * _PERMS)
-            nxt = np.minimum.accumulate(pos[::-1])[::-1][:_PERMS]
-            dist = (nxt - np.arange(_PERMS)).astype(np.uint64)
-            sig = np.where(filled, sig, sig[nxt % _PERMS] + dist * _STEP)
-    return sig
+# MinHash over word 5-grams, 64 values in 8 bands of 8 rows: corpus._kernels.band_keys
 
 
 class _KeyTable:
-    """64-bit key -> int32 value, open addressing in two flat arrays.
+    """64-bit key -> int32 value, open addressing in two flat numpy arrays, probed by
+    compiled code (corpus._kernels).
 
     16 bytes a slot at most half full: about 32 bytes a key, where a dict of Python ints
     costs over 100. Dedup indexes hold ~10 keys a document, so this is what keeps ingest
-    of a million documents under 1 GiB. ``array`` rather than numpy: probing reads single
-    slots, and an array item is a Python int at a third of a numpy scalar's cost.
+    of a million documents under 1 GiB.
     """
 
     def __init__(self, capacity: int = 1 << 12):
-        self._keys = array("Q", bytes(8 * capacity))
-        self._vals = array("i", bytes(4 * capacity))
-        self._mask = capacity - 1
+        self._keys = np.zeros(capacity, dtype=np.uint64)
+        self._vals = np.zeros(capacity, dtype=np.int32)
         self._used = 0
+        self._one = np.empty(1, dtype=np.uint64)
+        self._out = np.empty(64, dtype=np.int32)
 
-    def _slot(self, key: int) -> tuple[int, int]:
-        """``(slot, key)``: the slot holding ``key``, or the empty slot where it would go."""
-        key = (key & 0xFFFFFFFFFFFFFFFF) or 1  # 0 marks an empty slot
-        keys = self._keys
-        mask = self._mask
-        i = ((key * 0x9E3779B97F4A7C15) >> 7) & mask
-        while keys[i] != 0 and keys[i] != key:
-            i = (i + 1) & mask
-        return i, key
+    def setdefault_many(self, keys: np.ndarray, value: int) -> np.ndarray:
+        """For each key, in order: the value stored for it, storing ``value`` first if it
+        has none (a key repeated in ``keys`` gets ``value`` both times)."""
+        while (self._used + len(keys)) * 2 > len(self._keys):
+            self._grow()
+        out = self._out[: len(keys)] if len(keys) <= len(self._out) else np.empty(len(keys), dtype=np.int32)
+        self._used += _kernels.table_setdefault(self._keys, self._vals, keys, value, out)
+        return out
 
     def setdefault(self, key: int, value: int) -> int:
         """The value stored for ``key``, storing ``value`` first if there is none."""
-        i, key = self._slot(key)
-        if self._keys[i] == key:
-            return self._vals[i]
-        self._keys[i] = key
-        self._vals[i] = value
-        self._used += 1
-        if self._used * 2 > len(self._keys):
-            self._grow()
-        return value
+        self._one[0] = key & 0xFFFFFFFFFFFFFFFF
+        return int(self.setdefault_many(self._one, value)[0])
 
     def get(self, key: int) -> int | None:
         """The value stored for ``key``, or None."""
-        i, key = self._slot(key)
-        return self._vals[i] if self._keys[i] == key else None
+        v = _kernels.table_get(self._keys, self._vals, np.uint64(key & 0xFFFFFFFFFFFFFFFF))
+        return None if v < 0 else int(v)
 
     def _grow(self) -> None:
-        keys = np.frombuffer(self._keys, dtype=np.uint64)
-        vals = np.frombuffer(self._vals, dtype=np.int32)
-        used = np.flatnonzero(keys)
-        old_keys, old_vals = keys[used], vals[used]
-        self.__init__(len(keys) * 2)
-        # re-insert a slice at a time: the Python ints of all keys at once cost ~80 bytes a
-        # key (over 300 MB when the band table of a million documents grows), for a moment
-        for lo in range(0, len(used), 1 << 16):
-            for k, v in zip(old_keys[lo : lo + (1 << 16)].tolist(), old_vals[lo : lo + (1 << 16)].tolist()):
-                self.setdefault(k, v)
-
-
-_BAND_MIX = np.array([(0x9E3779B97F4A7C15 ^ (b * 0xD1B54A32D192ED03)) & 0xFFFFFFFFFFFFFFFF | 1 for b in range(64)], dtype=np.uint64)
-
-
-def _band_keys(sig: np.ndarray) -> np.ndarray:
-    """One 64-bit key a band: its rows mixed (multiply, xor-shift), the band number in the
-    multipliers so equal rows in different bands do not collide."""
-    rows = sig.reshape(_BANDS, _PERMS // _BANDS)
-    with np.errstate(over="ignore"):
-        x = rows * _BAND_MIX[: rows.shape[1]] + np.arange(_BANDS, dtype=np.uint64)[:, None] * np.uint64(0x2545F4914F6CDD1D)
-        x ^= x >> np.uint64(29)
-        x *= np.uint64(0xBF58476D1CE4E5B9)
-        key = np.bitwise_xor.reduce(x, axis=1)
-        key ^= key >> np.uint64(32)
-    return key
+        keys = np.zeros(2 * len(self._keys), dtype=np.uint64)
+        vals = np.zeros(2 * len(self._keys), dtype=np.int32)
+        _kernels.table_rehash(self._keys, self._vals, keys, vals)
+        self._keys, self._vals = keys, vals
 
 
 def _key64(data: bytes) -> int:
@@ -408,7 +333,7 @@ class _SeenIndex:
             return self.ids[first], "same text after normalization"
         return None
 
-    def keep(self, doc_id: str, text_key: int, bands: list[int] | None) -> str | None:
+    def keep(self, doc_id: str, text_key: int, bands: np.ndarray | None) -> str | None:
         """Record a kept document; the id of an earlier near-duplicate, if any."""
         n = len(self.ids)
         self.ids.append(doc_id)
@@ -416,12 +341,9 @@ class _SeenIndex:
         self._by_text.setdefault(text_key, n)
         if bands is None:
             return None
-        match = None
-        for key in bands:
-            first = self._bands.setdefault(key, n)
-            if first != n and match is None:
-                match = self.ids[first]
-        return match
+        firsts = self._bands.setdefault_many(bands, n)
+        earlier = np.flatnonzero(firsts != n)
+        return self.ids[firsts[earlier[0]]] if len(earlier) else None
 
 
 # --- the stage ------------------------------------------------------------------------

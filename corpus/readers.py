@@ -271,14 +271,18 @@ def _stream_jsonl(path: Path, where: str, compression: str | None, options: Read
 _EXTENSIONS = {".txt": "txt", ".text": "txt", ".html": "html", ".htm": "html", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
 
-def format_of(path: Path) -> tuple[str | None, str | None]:
-    """``(format, compression)`` from the file name; format None when not an input."""
-    suffixes = [s.lower() for s in path.suffixes]
+def format_of(path: str | Path) -> tuple[str | None, str | None]:
+    """``(format, compression)`` from the file name; format None when not an input.
+
+    The suffixes as ``Path.suffixes`` reads them, on the string (a folder of a million
+    files asks this of every one)."""
+    name = os.path.basename(path).lower()
+    suffixes = [] if name.endswith(".") else name.lstrip(".").split(".")[1:]
     compression = None
-    if suffixes and suffixes[-1] == ".gz":
+    if suffixes and suffixes[-1] == "gz":
         compression = "gzip"
         suffixes = suffixes[:-1]
-    fmt = _EXTENSIONS.get(suffixes[-1]) if suffixes else None
+    fmt = _EXTENSIONS.get("." + suffixes[-1]) if suffixes else None
     return fmt, compression
 
 
@@ -288,9 +292,8 @@ def find_inputs(sources: list[str | Path]) -> Iterator[Path]:
         p = Path(src)
         if p.is_dir():
             for f in sorted(_walk(str(p))):
-                path = Path(f)
-                if format_of(path)[0] is not None:
-                    yield path
+                if format_of(f)[0] is not None:
+                    yield Path(f)
         else:
             yield p
 

@@ -38,7 +38,7 @@ def tokenize(text: str, start: int = 0, end: int | None = None) -> list[tuple[in
     return [m.span() for m in _TOKEN.finditer(text, start, len(text) if end is None else end)]
 
 
-# --- the same tokenizer, vectorized -----------------------------------------------------
+# --- the same tokenizer, compiled (corpus._kernels.segment) ----------------------------
 # Character classes; a character continues the token of the character before it when:
 #   a mark follows anything but white space; a letter follows a letter, or marks that
 #   follow a letter; a digit follows a digit, or a separator between two digits.
@@ -47,7 +47,7 @@ _MARK_RE = re.compile(f"[{_MARKS}]")
 _DIGIT_RE = re.compile(r"\d")
 _LETTER_RE = re.compile(_LETTER)
 _SPACE_RE = re.compile(r"\s")
-_table: np.ndarray | None = None
+_tables: tuple[np.ndarray, np.ndarray] | None = None
 
 
 def _char_class(ch: str) -> int:
@@ -75,55 +75,35 @@ def _bmp_table() -> np.ndarray:
     return table
 
 
-def _classes(text: str) -> np.ndarray:
-    return _classes_and_codes(text)[0]
+def _bmp_tables() -> tuple[np.ndarray, np.ndarray]:
+    """The class table, and which BMP characters are ``str.isalnum`` (the initial rule)."""
+    global _tables
+    if _tables is None:
+        alnum = np.array([chr(c).isalnum() for c in range(0x10000)], dtype=np.bool_)
+        _tables = _bmp_table(), alnum
+    return _tables
 
 
-def _classes_and_codes(text: str) -> tuple[np.ndarray, np.ndarray]:
-    global _table
-    if _table is None:
-        _table = _bmp_table()
-    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    astral = cps > 0xFFFF
-    cls = _table[np.where(astral, 0, cps)]
-    if astral.any():
-        for i in np.flatnonzero(astral).tolist():
-            cls[i] = _char_class(text[i])
-    return cls, cps
+_NO_ASTRAL = np.zeros(0, dtype=np.uint32)
 
 
-def _token_bounds(cls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Starts and ends of the tokens of a class array (one sentence, or a whole text)."""
-    n = len(cls)
-    if n == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    prev = np.empty(n, dtype=np.uint8)
-    prev[0] = _SPACE
-    prev[1:] = cls[:-1]
-    nxt = np.empty(n, dtype=np.uint8)
-    nxt[-1] = _SPACE
-    nxt[:-1] = cls[1:]
-    # the class of the last character before each position that is not a mark
-    idx = np.where(cls != _MARK, np.arange(n), -1)
-    np.maximum.accumulate(idx, out=idx)
-    base_prev = np.full(n, _SPACE, dtype=np.uint8)
-    has = idx[:-1] >= 0
-    base_prev[1:][has] = cls[idx[:-1][has]]
-    sep_in_number = (cls == _SEP) & (prev == _DIGIT) & (nxt == _DIGIT)
-    prev_sep_in_number = np.zeros(n, dtype=bool)
-    prev_sep_in_number[1:] = sep_in_number[:-1]
-    join = (
-        ((cls == _MARK) & (prev != _SPACE))
-        | ((cls == _LETTERC) & (base_prev == _LETTERC) & (prev != _SPACE))
-        | ((cls == _DIGIT) & ((prev == _DIGIT) | prev_sep_in_number))
-        | sep_in_number
-    )
-    inside = cls != _SPACE
-    starts = np.flatnonzero(inside & ~join)
-    join_next = np.zeros(n, dtype=bool)
-    join_next[:-1] = join[1:]
-    ends = np.flatnonzero(inside & ~join_next) + 1
-    return starts, ends
+def _code_points(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+def _spans(text: str, cps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Token starts, ends, sentence starts, ends (``corpus._kernels.segment``)."""
+    from . import _kernels
+
+    table, alnum = _bmp_tables()
+    if len(text.encode("utf-16-le", "surrogatepass")) == 2 * len(text):  # BMP only: the common case
+        return _kernels.segment(cps, table[cps], alnum, _NO_ASTRAL)
+    astral = np.flatnonzero(cps > 0xFFFF)
+    cls = table[np.where(cps > 0xFFFF, 0, cps)]
+    for i in astral.tolist():
+        cls[i] = _char_class(text[i])
+    astral_alnum = np.array(sorted({ord(text[i]) for i in astral.tolist() if text[i].isalnum()}), dtype=np.uint32)
+    return _kernels.segment(cps, cls, alnum, astral_alnum)
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
@@ -161,27 +141,15 @@ def segment(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
 
 
 def segment_arrays(text: str) -> tuple[list[tuple[int, int]], np.ndarray]:
-    """``segment`` with the tokens as an ``(n, 2)`` int64 array of starts and ends.
-
-    Sentences come from the tokens: every non-space character is in a token, so a
-    sentence trimmed of white space runs from its first token's start to its last
-    token's end (the same spans as ``split_sentences``, without a loop over characters).
-    """
-    cls, cps = _classes_and_codes(text)
-    starts, ends = _token_bounds(cls)
-    if not len(starts):
-        return [], np.stack([starts, ends], axis=1)
-    # a cut anywhere in the white space between two sentences does: every line break, and
-    # the end of each sentence-final punctuation run (one regex scan without the \n branch
-    # is twice as fast as the reference pattern)
-    stops = [m.end() for m in _PUNCT_END.finditer(text) if not _initial(text, m.start())]
-    cuts = np.union1d(np.flatnonzero(cps == 10), np.array(stops, dtype=np.int64))
-    sid = np.searchsorted(cuts, starts, side="right")
-    change = np.flatnonzero(sid[1:] != sid[:-1])
-    first = np.concatenate([[0], change + 1])
-    last = np.concatenate([change, [len(starts) - 1]])
-    sentences = list(zip(starts[first].tolist(), ends[last].tolist()))
+    """``segment`` with the tokens as an ``(n, 2)`` int64 array of starts and ends."""
+    sentences, starts, ends = _segment_cps(text, _code_points(text))
     return sentences, np.stack([starts, ends], axis=1)
+
+
+def _segment_cps(text: str, cps: np.ndarray) -> tuple[list[tuple[int, int]], np.ndarray, np.ndarray]:
+    """Sentences, and the token starts and ends as arrays, of a text and its code points."""
+    starts, ends, s_starts, s_ends = _spans(text, cps)
+    return list(zip(s_starts.tolist(), s_ends.tolist())), starts, ends
 
 
 def _initial(text: str, s: int) -> bool:

@@ -270,11 +270,11 @@ def test_interrupted_run_leaves_no_half_written_shard(seed_file, tmp_path, monke
     calls = {"n": 0}
     real = ingest_mod._build
 
-    def crash_on_fourth(raw, options):
+    def crash_on_fourth(raw, options, **kw):
         calls["n"] += 1
         if calls["n"] == 4:
             raise KeyboardInterrupt
-        return real(raw, options)
+        return real(raw, options, **kw)
 
     monkeypatch.setattr(ingest_mod, "_build", crash_on_fourth)
     with pytest.raises(KeyboardInterrupt):
