@@ -294,6 +294,49 @@ def spans_json(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     return buf[: pos + 1]
 
 
+# --- normalization scans ------------------------------------------------------------------
+
+
+@njit(cache=True, nogil=True)
+def find_marked(cps: np.ndarray, marked: np.ndarray) -> np.ndarray:
+    """Positions of the characters ``marked`` (a table over the BMP) flags, in order."""
+    out = np.empty(len(cps), dtype=np.int64)
+    n = 0
+    for i in range(len(cps)):
+        c = cps[i]
+        if c < 0x10000 and marked[c]:
+            out[n] = i
+            n += 1
+    return out[:n]
+
+
+@njit(cache=True, nogil=True)
+def space_runs(cps: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """Runs of two or more spaces and line breaks in ``[lo, hi)`` other than a lone blank
+    line (``\\n\\n``): ``(start, end, line breaks)`` rows."""
+    out = np.empty((max(hi - lo, 0) // 2 + 1, 3), dtype=np.int64)
+    n = 0
+    i = lo
+    while i < hi:
+        c = cps[i]
+        if c != 32 and c != 10:
+            i += 1
+            continue
+        j = i
+        breaks = 0
+        while j < hi and (cps[j] == 32 or cps[j] == 10):
+            if cps[j] == 10:
+                breaks += 1
+            j += 1
+        if j - i >= 2 and not (j - i == 2 and breaks == 2):
+            out[n, 0] = i
+            out[n, 1] = j
+            out[n, 2] = breaks
+            n += 1
+        i = j
+    return out[:n]
+
+
 def _load() -> None:
     """Load every kernel now, with the argument types ingest passes (numba compiles or
     loads a kernel on its first call): importing this module is what costs, once, and
@@ -307,6 +350,8 @@ def _load() -> None:
     table_setdefault(keys, vals, np.ones(1, dtype=np.uint64), 0, np.empty(1, dtype=np.int32))
     table_get(keys, vals, _U(1))
     table_rehash(keys, vals, np.zeros(8, dtype=np.uint64), np.zeros(8, dtype=np.int32))
+    find_marked(cps, np.zeros(0x10000, dtype=np.bool_))
+    space_runs(cps, 0, len(cps))
 
 
 _load()

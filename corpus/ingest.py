@@ -19,8 +19,10 @@ reason; shards appear atomically.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Iterable, Iterator, NamedTuple
@@ -200,11 +202,14 @@ def _read_unit(unit: _File | RawDoc | InputError, read_options: ReadOptions) -> 
 class _Built(NamedTuple):
     """What a worker sends back: the encoded record and what dedup needs of it."""
 
-    line: bytes
+    line: bytes | None  # the encoded record; None when it is in a chunk file (``src``)
     id: str
     path: str
     text_key: int
     bands: np.ndarray | None  # the LSH band keys of its MinHash signature (made in the worker)
+    src: int = -1  # the open chunk file holding the record, and where: ``at``, ``size``
+    at: int = 0  # (with its newline)
+    size: int = 0
 
 
 def _transform(unit: _File | RawDoc | InputError, options: IngestOptions) -> _Built | InputError:
@@ -224,35 +229,74 @@ def _transform(unit: _File | RawDoc | InputError, options: IngestOptions) -> _Bu
     return _Built(encode(doc), doc.id, doc.source.path, _key64(doc.text.encode("utf-8")), bands)
 
 
-def _built(sources: Iterable[str | Path], options: IngestOptions, jobs: int) -> Iterator[_Built | InputError]:
+def _built(
+    sources: Iterable[str | Path], options: IngestOptions, jobs: int, spool: Path | None = None
+) -> Iterator[_Built | InputError]:
+    """Built records in input order. With ``jobs`` > 1 and a ``spool`` folder, workers
+    write their records to a file a chunk there and send only where they are: a
+    hundred megabytes of records then never cross a pipe, and the parent copies them to
+    the shards in the kernel (``ShardWriter.write_copy``). A chunk file goes as soon as
+    its records are consumed, so the spool holds a few chunks at most."""
     items = _units(sources, options)
     if jobs <= 1:
         for item in items:
             yield _transform(item, options)
         return
     import functools
+    import itertools
     import multiprocessing as mp
-
     import threading
 
     # Pool.imap reads its input in a thread as fast as it can and keeps every result that
     # is ready but not yet consumed: with no bound, a reader faster than the workers (or
     # workers faster than the writer) piles raw documents or results up in memory. A
-    # semaphore keeps at most `window` documents between reading and writing.
-    chunksize = 128
-    window = threading.BoundedSemaphore(max(4 * chunksize * jobs, 256))
+    # semaphore keeps at most `window` chunks between reading and writing. Chunks are
+    # made here, one task each: the pool's own chunks still cost the parent a wake-up and
+    # a lock a document.
+    window = threading.BoundedSemaphore(4 * jobs)
 
-    def bounded(it: Iterator) -> Iterator:
-        for item in it:
-            window.acquire()  # never blocks the consumer: window > one pending chunk
-            yield item
+    def chunks() -> Iterator[list]:
+        while chunk := list(itertools.islice(items, _CHUNK)):
+            window.acquire()  # never blocks the consumer: the window is over one chunk
+            yield chunk
 
     _bmp_tables()  # built once here, not once a worker (forked workers inherit it)
+    work = functools.partial(_transform_chunk, options=options, spool=None if spool is None else str(spool))
     ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
     with ctx.Pool(jobs) as pool:
-        for result in pool.imap(functools.partial(_transform, options=options), bounded(items), chunksize=chunksize):
+        for chunk_file, results in pool.imap(work, chunks()):
             window.release()
-            yield result
+            if chunk_file is None:
+                yield from results
+                continue
+            fd = os.open(chunk_file, os.O_RDONLY)
+            try:
+                for r in results:
+                    yield r if isinstance(r, InputError) else r._replace(src=fd)
+            finally:
+                os.close(fd)
+                os.unlink(chunk_file)
+
+
+_CHUNK = 128  # documents a task
+
+
+def _transform_chunk(units: list, options: IngestOptions, spool: str | None) -> tuple[str | None, list[_Built | InputError]]:
+    results = [_transform(unit, options) for unit in units]
+    if spool is None:
+        return None, results
+    parts: list[bytes] = []
+    pos = 0
+    for i, r in enumerate(results):
+        if isinstance(r, _Built):
+            assert r.line is not None
+            parts += (r.line, b"\n")
+            results[i] = r._replace(line=None, at=pos, size=len(r.line) + 1)
+            pos += len(r.line) + 1
+    fd, path = tempfile.mkstemp(dir=spool, suffix=".jsonl")
+    with os.fdopen(fd, "wb") as f:
+        f.write(b"".join(parts))
+    return path, results
 
 
 def iter_documents(
@@ -389,8 +433,9 @@ def ingest(
     bar = _progress(progress)
     try:
         # shards appear together when the run ends, and the reports after them
-        with ShardWriter(out, "documents", options.shard_size) as writer:
-            for item in _built(sources, options, jobs):
+        with ShardWriter(out, "documents", options.shard_size) as writer, \
+                tempfile.TemporaryDirectory(prefix=".ingest-spool-", dir=out) as spool:
+            for item in _built(sources, options, jobs, Path(spool)):
                 bar.advance()
                 if isinstance(item, InputError):
                     reject(item)
@@ -404,11 +449,14 @@ def ingest(
                     continue
                 similar = seen.keep(item.id, item.text_key, item.bands)
                 if similar is None:
-                    writer.write_line(item.line)
+                    if item.line is None:
+                        writer.write_copy(item.src, item.at, item.size)
+                    else:
+                        writer.write_line(item.line)
                 else:
                     report.near_duplicates += 1
-                    doc = msgspec.structs.replace(decode_document(item.line), near_duplicate_of=similar)
-                    writer.write(doc)
+                    line = item.line if item.line is not None else os.pread(item.src, item.size, item.at)[:-1]
+                    writer.write(msgspec.structs.replace(decode_document(line), near_duplicate_of=similar))
                 report.documents += 1
     finally:
         bar.close()

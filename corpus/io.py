@@ -101,14 +101,39 @@ class ShardWriter:
 
     def write_line(self, line: bytes) -> None:
         """Write one already encoded record (without its newline)."""
+        f = self._current()
+        f.write(line)
+        f.write(b"\n")
+        self._wrote_one()
+
+    def write_copy(self, src_fd: int, offset: int, size: int) -> None:
+        """Write one encoded record (with its newline) that lies in the open file
+        ``src_fd`` at ``offset``, copied by the kernel (``os.copy_file_range``): its bytes
+        never enter this process."""
+        f = self._current()
+        f.flush()  # what was written before goes first
+        dst = f.fileno()
+        end = offset + size
+        while offset < end:
+            try:
+                n = os.copy_file_range(src_fd, dst, end - offset, offset)
+            except (AttributeError, OSError):  # not Linux, or not between these files
+                n = os.write(dst, os.pread(src_fd, end - offset, offset))
+            if n <= 0:
+                raise OSError(f"could not copy a record into {self._staged[-1]}: its source ended early")
+            offset += n
+        self._wrote_one()
+
+    def _current(self):
         if self._file is None:
             assert self._staging is not None, "use ShardWriter as a context manager"
             path = self._staging / f"{self.prefix}-{len(self._staged):05d}.jsonl"
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _file_mode())
             self._file = os.fdopen(fd, "wb", buffering=1 << 20)  # records are ~10-20 KB: few syscalls
             self._staged.append(path)
-        self._file.write(line)
-        self._file.write(b"\n")
+        return self._file
+
+    def _wrote_one(self) -> None:
         self.count += 1
         self._in_shard += 1
         if self._in_shard >= self.shard_size:

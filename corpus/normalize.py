@@ -16,6 +16,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Callable
 
+import numpy as np
+
+from . import _kernels
 from .errors import CorpusError
 from .offsets import Edit, EditBuilder, compose
 
@@ -66,33 +69,51 @@ def normalize(raw: str, harakat: str = "keep", tatweel: str = "keep") -> tuple[s
     return text, compose(edits, ws_edits)
 
 
-_char_patterns: dict[tuple[bool, bool], re.Pattern] = {}
+_char_tables: dict[tuple[bool, bool], np.ndarray] = {}
 
 
-def _char_pass(raw: str, drop_harakat: bool, drop_tatweel: bool) -> tuple[str, list[Edit]]:
+def _char_table(drop_harakat: bool, drop_tatweel: bool) -> np.ndarray:
+    """Which BMP characters the character pass changes (every class here is in the BMP)."""
     key = (drop_harakat, drop_tatweel)
-    pattern = _char_patterns.get(key)
-    if pattern is None:
+    table = _char_tables.get(key)
+    if table is None:
         cls = _NEWLINES + _BIDI + _BOM + _PRESENTATION + _HSPACE
         if drop_harakat:
             cls += _HARAKAT
         if drop_tatweel:
             cls += _TATWEEL
-        pattern = _char_patterns[key] = re.compile(f"\r\n|[{cls}]")
+        plane = "".join(map(chr, range(0xD800))) + "\0" * 0x800 + "".join(map(chr, range(0xE000, 0x10000)))
+        table = np.zeros(0x10000, dtype=np.bool_)
+        table[[m.start() for m in re.finditer(f"[{cls}]", plane)]] = True
+        _char_tables[key] = table
+    return table
+
+
+def _code_points(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+def _char_pass(raw: str, drop_harakat: bool, drop_tatweel: bool) -> tuple[str, list[Edit]]:
+    """Line ends, bidi controls and BOM, presentation forms, other spaces, and harakat or
+    tatweel by option: the characters are found by a compiled scan (``\\r\\n`` is one
+    line end)."""
     b = EditBuilder(raw)
-    for m in pattern.finditer(raw):
-        s, e = m.span()
-        ch = m.group()
-        if ch == "\r\n" or ch in _NEWLINES:
-            b.replace(s, e, "\n")
+    for s in _kernels.find_marked(_code_points(raw), _char_table(drop_harakat, drop_tatweel)).tolist():
+        if s < b.pos:  # the \n of a \r\n (never marked; kept for safety)
+            continue
+        ch = raw[s]
+        if ch == "\r" and raw[s + 1 : s + 2] == "\n":
+            b.replace(s, s + 2, "\n")
+        elif ch in _NEWLINES:
+            b.replace(s, s + 1, "\n")
         elif ch in _BIDI or ch == _BOM:
-            b.replace(s, e, "")
+            b.replace(s, s + 1, "")
         elif "\ufb50" <= ch <= "\ufdff" or "\ufe70" <= ch <= "\ufefe":
-            b.replace(s, e, _presentation_form(ch))
+            b.replace(s, s + 1, _presentation_form(ch))
         elif ch == _TATWEEL or "\u064b" <= ch <= "\u065f" or ch == "\u0670":
-            b.replace(s, e, "")
+            b.replace(s, s + 1, "")
         else:  # horizontal white space
-            b.replace(s, e, " ")
+            b.replace(s, s + 1, " ")
     return b.finish()
 
 
@@ -113,10 +134,6 @@ def _nfc(text: str) -> tuple[str, list[Edit]]:
     return out, edits
 
 
-# runs of spaces and newlines that may need a change (single ones inside need none)
-_WS = re.compile(r"[ \n]{2,}")
-
-
 def clean_whitespace(text: str) -> tuple[str, list[Edit]]:
     """Collapse runs of spaces, strip spaces at line ends, keep at most one blank line."""
     b = EditBuilder(text)
@@ -128,14 +145,8 @@ def clean_whitespace(text: str) -> tuple[str, list[Edit]]:
         return b.finish()
     if lead:
         b.replace(0, lead, "")
-    # str.find is far faster than a regex scan; most texts have no run to change
-    dirty = "  " in text or " \n" in text or "\n " in text or "\n\n\n" in text
-    for m in _WS.finditer(text, lead, trail) if dirty else ():
-        s, e = m.span()
-        run = m.group()
-        if run == "\n\n":
-            continue
-        lines = run.count("\n")
+    # the runs to change, found by a compiled scan: most texts have none
+    for s, e, lines in _kernels.space_runs(_code_points(text), lead, trail).tolist():
         b.replace(s, e, " " if lines == 0 else "\n" if lines == 1 else "\n\n")
     if trail < n:
         b.replace(trail, n, "")
