@@ -348,6 +348,7 @@ def _load() -> None:
     spans_json(starts, ends)
     keys, vals = np.zeros(4, dtype=np.uint64), np.zeros(4, dtype=np.int32)
     table_setdefault(keys, vals, np.ones(1, dtype=np.uint64), 0, np.empty(1, dtype=np.int32))
+    table_setdefault(keys, vals, np.frombuffer(bytes(8), dtype=np.uint64), 0, np.empty(1, dtype=np.int32))  # band keys
     table_get(keys, vals, _U(1))
     table_rehash(keys, vals, np.zeros(8, dtype=np.uint64), np.zeros(8, dtype=np.int32))
     find_marked(cps, np.zeros(0x10000, dtype=np.bool_))

@@ -20,6 +20,15 @@ class InputError(CorpusError):
         detail = f" (field {field!r}, value {value!r})" if field is not None else ""
         super().__init__(f"{where}: {reason}{detail}")
 
+    def __reduce__(self):
+        # workers of a parallel ingest send their rejects back pickled; the default would
+        # call __init__ with the message alone
+        return _input_error, (self.where, self.reason, self.field, self.value)
+
+
+def _input_error(where: str, reason: str, field: str | None, value: object) -> InputError:
+    return InputError(where, reason, field=field, value=value)
+
 
 class SchemaError(CorpusError):
     """A record does not match its JSON Schema or cannot be migrated."""

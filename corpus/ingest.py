@@ -25,7 +25,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Iterable, Iterator, NamedTuple
+from typing import IO, Callable, Iterable, Iterator, NamedTuple
 
 import msgspec
 import numpy as np
@@ -172,8 +172,7 @@ def iter_raw(sources: Iterable[str | Path], options: IngestOptions) -> Iterator[
 class _File(NamedTuple):
     """A whole-file input (.txt, .html, gzipped or not), read where it is transformed."""
 
-    path: Path
-    where: str
+    where: str  # its path as the user named it (a folder argument prefixes its files)
 
 
 def _units(sources: Iterable[str | Path], options: IngestOptions) -> Iterator[_File | RawDoc | InputError]:
@@ -189,12 +188,12 @@ def _units(sources: Iterable[str | Path], options: IngestOptions) -> Iterator[_F
         elif format_of(path)[0] == "jsonl":
             yield from read_path(path, where, read_options)
         else:
-            yield _File(path, where)
+            yield _File(where)
 
 
 def _read_unit(unit: _File | RawDoc | InputError, read_options: ReadOptions) -> Iterator[RawDoc | InputError]:
     if isinstance(unit, _File):
-        yield from read_path(unit.path, unit.where, read_options)
+        yield from read_path(Path(unit.where), unit.where, read_options)
     else:
         yield unit
 
@@ -206,7 +205,7 @@ class _Built(NamedTuple):
     id: str
     path: str
     text_key: int
-    bands: np.ndarray | None  # the LSH band keys of its MinHash signature (made in the worker)
+    bands: bytes | None  # the 8 LSH band keys of its MinHash signature, uint64 (made in the worker)
     src: int = -1  # the open chunk file holding the record, and where: ``at``, ``size``
     at: int = 0  # (with its newline)
     size: int = 0
@@ -225,47 +224,52 @@ def _transform(unit: _File | RawDoc | InputError, options: IngestOptions) -> _Bu
     bands = None
     if options.near_duplicates:
         keys = np.empty(_kernels.BANDS, dtype=np.uint64)
-        bands = keys if _kernels.band_keys(cps, starts, ends, keys) else None
+        bands = keys.tobytes() if _kernels.band_keys(cps, starts, ends, keys) else None  # bytes pickle cheaper
     return _Built(encode(doc), doc.id, doc.source.path, _key64(doc.text.encode("utf-8")), bands)
 
 
 def _built(
-    sources: Iterable[str | Path], options: IngestOptions, jobs: int, spool: Path | None = None
+    sources: Iterable[str | Path], options: IngestOptions, jobs: int, spool: Path | None = None,
+    chunk_done: Callable[[], None] | None = None,
 ) -> Iterator[_Built | InputError]:
     """Built records in input order. With ``jobs`` > 1 and a ``spool`` folder, workers
     write their records to a file a chunk there and send only where they are: a
     hundred megabytes of records then never cross a pipe, and the parent copies them to
     the shards in the kernel (``ShardWriter.write_copy``). A chunk file goes as soon as
-    its records are consumed, so the spool holds a few chunks at most."""
+    its records are consumed (``chunk_done`` runs first: the writer copies what it
+    still holds of it), so the spool holds a few chunks at most."""
     items = _units(sources, options)
     if jobs <= 1:
         for item in items:
             yield _transform(item, options)
         return
+    import collections
     import functools
     import itertools
     import multiprocessing as mp
-    import threading
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
-    # Pool.imap reads its input in a thread as fast as it can and keeps every result that
-    # is ready but not yet consumed: with no bound, a reader faster than the workers (or
-    # workers faster than the writer) piles raw documents or results up in memory. A
-    # semaphore keeps at most `window` chunks between reading and writing. Chunks are
-    # made here, one task each: the pool's own chunks still cost the parent a wake-up and
-    # a lock a document.
-    window = threading.BoundedSemaphore(4 * jobs)
-
-    def chunks() -> Iterator[list]:
-        while chunk := list(itertools.islice(items, _CHUNK)):
-            window.acquire()  # never blocks the consumer: the window is over one chunk
-            yield chunk
-
+    # At most `window` chunks are between reading and writing, so neither raw documents
+    # nor results pile up in memory when one side is faster; chunks of documents are
+    # one task each, so the parent pays a wake-up and a lock a chunk, not a document. A
+    # worker that dies (killed, out of memory) breaks the executor: the run fails with
+    # that error instead of waiting for a result that will not come.
+    window = 4 * jobs
     _bmp_tables()  # built once here, not once a worker (forked workers inherit it)
     work = functools.partial(_transform_chunk, options=options, spool=None if spool is None else str(spool))
     ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-    with ctx.Pool(jobs) as pool:
-        for chunk_file, results in pool.imap(work, chunks()):
-            window.release()
+    with ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
+        pending: collections.deque = collections.deque()
+        while True:
+            while len(pending) < window and (chunk := list(itertools.islice(items, _CHUNK))):
+                pending.append(pool.submit(work, chunk))
+            if not pending:
+                break
+            try:
+                chunk_file, results = pending.popleft().result()
+            except BrokenProcessPool as exc:
+                raise CorpusError(f"ingest: a worker process died ({exc}); out of memory? Try fewer --jobs") from None
             if chunk_file is None:
                 yield from results
                 continue
@@ -273,6 +277,8 @@ def _built(
             try:
                 for r in results:
                     yield r if isinstance(r, InputError) else r._replace(src=fd)
+                if chunk_done is not None:
+                    chunk_done()
             finally:
                 os.close(fd)
                 os.unlink(chunk_file)
@@ -377,7 +383,7 @@ class _SeenIndex:
             return self.ids[first], "same text after normalization"
         return None
 
-    def keep(self, doc_id: str, text_key: int, bands: np.ndarray | None) -> str | None:
+    def keep(self, doc_id: str, text_key: int, bands: bytes | None) -> str | None:
         """Record a kept document; the id of an earlier near-duplicate, if any."""
         n = len(self.ids)
         self.ids.append(doc_id)
@@ -385,7 +391,7 @@ class _SeenIndex:
         self._by_text.setdefault(text_key, n)
         if bands is None:
             return None
-        firsts = self._bands.setdefault_many(bands, n)
+        firsts = self._bands.setdefault_many(np.frombuffer(bands, dtype=np.uint64), n)
         earlier = np.flatnonzero(firsts != n)
         return self.ids[firsts[earlier[0]]] if len(earlier) else None
 
@@ -435,7 +441,7 @@ def ingest(
         # shards appear together when the run ends, and the reports after them
         with ShardWriter(out, "documents", options.shard_size) as writer, \
                 tempfile.TemporaryDirectory(prefix=".ingest-spool-", dir=out) as spool:
-            for item in _built(sources, options, jobs, Path(spool)):
+            for item in _built(sources, options, jobs, Path(spool), writer.flush_copies):
                 bar.advance()
                 if isinstance(item, InputError):
                     reject(item)

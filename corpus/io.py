@@ -90,6 +90,7 @@ class ShardWriter:
         self._staging: Path | None = None
         self._file = None
         self._in_shard = 0
+        self._pending: list[int] | None = None  # [source fd, start, end] not copied yet
 
     def __enter__(self) -> "ShardWriter":
         self.out_dir.mkdir(parents=True, exist_ok=True)
@@ -102,27 +103,43 @@ class ShardWriter:
     def write_line(self, line: bytes) -> None:
         """Write one already encoded record (without its newline)."""
         f = self._current()
+        self.flush_copies()
         f.write(line)
         f.write(b"\n")
         self._wrote_one()
 
     def write_copy(self, src_fd: int, offset: int, size: int) -> None:
         """Write one encoded record (with its newline) that lies in the open file
-        ``src_fd`` at ``offset``, copied by the kernel (``os.copy_file_range``): its bytes
-        never enter this process."""
-        f = self._current()
-        f.flush()  # what was written before goes first
-        dst = f.fileno()
-        end = offset + size
-        while offset < end:
-            try:
-                n = os.copy_file_range(src_fd, dst, end - offset, offset)
-            except (AttributeError, OSError):  # not Linux, or not between these files
-                n = os.write(dst, os.pread(src_fd, end - offset, offset))
-            if n <= 0:
-                raise OSError(f"could not copy a record into {self._staged[-1]}: its source ended early")
-            offset += n
+        ``src_fd`` at ``offset``. Records that follow each other there are copied
+        together, by the kernel (``os.copy_file_range``: the bytes never enter this
+        process), at the latest by ``flush_copies``, which must run before ``src_fd``
+        is closed."""
+        self._current()
+        p = self._pending
+        if p is not None and p[0] == src_fd and p[2] == offset:
+            p[2] = offset + size
+        else:
+            self.flush_copies()
+            self._pending = [src_fd, offset, offset + size]
         self._wrote_one()
+
+    def flush_copies(self) -> None:
+        """Copy the records ``write_copy`` has not copied yet."""
+        if self._pending is None:
+            return
+        src, start, end = self._pending
+        self._pending = None
+        assert self._file is not None
+        self._file.flush()  # what was written before goes first
+        dst = self._file.fileno()
+        while start < end:
+            try:
+                n = os.copy_file_range(src, dst, end - start, start)
+            except (AttributeError, OSError):  # not Linux, or not between these files
+                n = os.write(dst, os.pread(src, min(end - start, 1 << 24), start))
+            if n <= 0:
+                raise OSError(f"could not copy records into {self._staged[-1]}: their source ended early")
+            start += n
 
     def _current(self):
         if self._file is None:
@@ -141,6 +158,7 @@ class ShardWriter:
 
     def _seal(self) -> None:
         assert self._file is not None
+        self.flush_copies()
         self._file.flush()
         os.fsync(self._file.fileno())
         self._file.close()

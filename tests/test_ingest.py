@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import gzip
 import json
 import random
@@ -13,6 +15,7 @@ from click.testing import CliRunner
 import corpus.ingest as ingest_mod
 from corpus import records
 from corpus.cli import main
+from corpus.errors import CorpusError
 from corpus.ingest import IngestOptions, document_from_text, ingest
 from corpus.schemas import schema_errors
 
@@ -285,13 +288,53 @@ def test_interrupted_run_leaves_no_half_written_shard(seed_file, tmp_path, monke
 
 
 def test_parallel_jobs_give_the_same_output(tmp_path):
+    # several chunks of work (128 documents a task), several shards, and every kind of
+    # outcome: kept, near-duplicate (re-encoded by the parent), exact duplicate, rejected
+    import random as _random
+
+    rng = _random.Random(3)
+    words = BODY.split()
     src = tmp_path / "src"
     src.mkdir()
-    for i in range(12):
-        (src / f"{i:02d}.txt").write_text(f"{BODY}\nالوثيقة {i}.", encoding="utf-8")
-    ingest([src], tmp_path / "one", progress=False, jobs=1)
-    ingest([src], tmp_path / "two", progress=False, jobs=2)
-    assert (tmp_path / "one" / "documents-00000.jsonl").read_bytes() == (tmp_path / "two" / "documents-00000.jsonl").read_bytes()
+    for i in range(300):
+        if i % 3 == 0:
+            text = f"{BODY}\nالوثيقة {i}."  # near-duplicates of each other
+        else:
+            text = " ".join(rng.choice(words) for _ in range(60)) + "."
+        (src / f"{i:03d}.txt").write_text(text, encoding="utf-8")
+    (src / "dup.txt").write_bytes((src / "001.txt").read_bytes())
+    (src / "empty.txt").write_bytes(b"")
+    options = IngestOptions(shard_size=7)
+    one = ingest([src], tmp_path / "one", options, progress=False, jobs=1, stderr=io.StringIO())
+    two = ingest([src], tmp_path / "two", options, progress=False, jobs=2, stderr=io.StringIO())
+    assert one.near_duplicates > 50 and one.duplicates == 1 and one.rejected == 1
+    assert (one.documents, one.near_duplicates, one.duplicates) == (two.documents, two.near_duplicates, two.duplicates)
+    names = sorted(p.name for p in (tmp_path / "one").iterdir())
+    assert names == sorted(p.name for p in (tmp_path / "two").iterdir())  # no spool or staging left
+    assert len([n for n in names if n.startswith("documents-")]) == -(-one.documents // 7)
+    for name in names:
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes(), name
+
+
+def test_a_worker_that_dies_fails_the_run_instead_of_hanging(tmp_path, monkeypatch):
+    import os as _os
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(300):
+        (src / f"{i:03d}.txt").write_text(f"{SENTENCE} {i}", encoding="utf-8")
+    real = ingest_mod._transform
+
+    def die_on_one(unit, options):
+        if str(unit.where).endswith("200.txt"):
+            _os._exit(3)  # as the kernel's OOM killer would end it: no exception, no result
+        return real(unit, options)
+
+    monkeypatch.setattr(ingest_mod, "_transform", die_on_one)  # forked workers inherit it
+    with pytest.raises(CorpusError, match="a worker process died"):
+        ingest([src], tmp_path / "out", progress=False, jobs=2, stderr=io.StringIO())
+    assert not list((tmp_path / "out").glob("documents-*.jsonl"))
+    assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]  # no spool, no staging
 
 
 def test_document_from_text_matches_ingest(tmp_path):
