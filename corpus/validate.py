@@ -9,7 +9,10 @@ first; each :class:`Problem` names the document id, the annotator, the JSON path
 Checks, in the order they are reported for one annotation:
 
 * schema (jsonschema-rs validator compiled once; ``is_valid`` is the fast path, so a valid
-  record costs one call into Rust and the error walk runs only for bad records);
+  record costs one call into Rust and the error walk runs only for bad records). Annotation
+  lines in files first try strict structs (``_StrictAnnotation``) that accept only what the
+  schema and records.Annotation both accept: a good line then costs one typed decode; any
+  other line goes through jsonschema as before;
 * the annotation is bound to the current text of its document (``text_sha256``); a stale
   annotation is reported once and its spans are not compared with a text they were not made
   on (:func:`reanchor` moves them through the offset maps);
@@ -27,7 +30,7 @@ Streaming. :func:`validate_paths` reads its files twice and never holds annotati
    are checked, and indexed in a compact hash table: 64-bit hash of the id -> packed
    (file number, byte offset), 20 bytes a document, no Python object per document;
 2. annotation lines are checked one at a time; each one's document is read back from its
-   offset (only id, text and the raw tokens are decoded) into a small LRU cache of views
+   offset (one pread; only id, text and the raw tokens are decoded) into a small LRU cache of views
    (text, sha256, token boundaries as a bitmap). Annotations come grouped by document in
    practice, so the cache hits. With ``jobs`` > 1, forked workers check pieces of ~4 MB of
    the annotation files, sharing the index copy-on-write; the output order is unchanged.
@@ -41,16 +44,17 @@ annotations are streamed.
 
 from __future__ import annotations
 
-import re
-
 import gzip
 import hashlib
+import json
+import os
+import re
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Literal, Optional
+from typing import Annotated, Any, Iterable, Iterator, Literal, Optional
 
 import msgspec
 
@@ -60,7 +64,7 @@ from .ontology import Ontology, load_ontology
 from .records import (
     Annotation, Document, Entity, Event, decode_document, encode, from_raw, text_sha256, to_dict, to_raw,
 )
-from .schemas import json_path, validator
+from .schemas import SCHEMA_VERSION, json_path, load_schema, validator
 
 __all__ = [
     "Problem", "validate_records", "validate_paths", "reanchor", "reanchor_paths",
@@ -158,13 +162,6 @@ class _DocLite(msgspec.Struct):
 _lite_decoder = msgspec.json.Decoder(_DocLite)
 
 
-def _flat_tokens(raw: bytes) -> Any:
-    """[[s, e], ...] as a flat int64 array s0, e0, s1, e1, ... parsed in C."""
-    import numpy as np
-
-    return np.fromstring(bytes(raw).translate(None, b"[] \n\r\t"), dtype=np.int64, sep=",")
-
-
 class _DocView:
     """What annotation checks need of a document: text, its sha256, and the token
     boundaries as a bitmap (``bounds[p]`` is 1 when a token starts or ends at ``p``: the
@@ -172,21 +169,43 @@ class _DocView:
 
     __slots__ = ("id", "text", "sha", "bounds", "flat")
 
-    def __init__(self, doc: Document | _DocLite):
+    def __init__(self, doc_id: str, text: str, tokens: Any):
         import numpy as np
 
-        self.id = doc.id
-        self.text = doc.text
-        self.sha = text_sha256(doc.text)
-        if isinstance(doc.tokens, msgspec.Raw):
-            flat = _flat_tokens(doc.tokens)
+        self.id = doc_id
+        self.text = text
+        self.sha = text_sha256(text)
+        if isinstance(tokens, msgspec.Raw):
+            raw = bytes(tokens)
+            flat = np.fromstring(raw.translate(None, b"[] \n\r\t"), dtype=np.int64, sep=",")
+            negative = b"-" in raw
         else:
-            flat = np.array(doc.tokens, dtype=np.int64).reshape(-1)
+            flat = np.array(tokens, dtype=np.int64).reshape(-1)
+            negative = True  # not worth finding out: records are views of the few in-memory documents
         self.flat = flat
-        # positions past the text (bad tokens) are dropped here; the document check reports them
-        bm = np.zeros(len(doc.text) + 1, dtype=np.uint8)
-        bm[flat[(flat >= 0) & (flat <= len(doc.text))]] = 1
-        self.bounds = bm.tobytes()
+        # positions outside the text (bad tokens; the document check reports them) must not
+        # mark anything: n + 1 goes to a padding byte cut off below, and so does -1 (numpy
+        # counts it from the end); the clip is only paid for when a position may be off
+        n = len(text)
+        bm = np.zeros(n + 2, dtype=np.uint8)
+        if negative:
+            bm[flat.clip(-1, n + 1)] = 1
+        else:
+            try:
+                bm[flat] = 1
+            except IndexError:  # past n + 1
+                bm[np.minimum(flat, n + 1)] = 1
+        self.bounds = bm[:n + 1].tobytes()
+
+    @classmethod
+    def of(cls, doc: Document) -> "_DocView":
+        return cls(doc.id, doc.text, doc.tokens)
+
+    @classmethod
+    def read(cls, line: bytes) -> "_DocView":
+        """The view of a document line; raises msgspec's error when it is no document."""
+        lite = _lite_decoder.decode(line)
+        return cls(lite.id, lite.text, lite.tokens)
 
     def token_around(self, p: int) -> tuple[int, int] | None:
         """The token with ``start < p < end``, if any."""
@@ -203,12 +222,19 @@ class _DocView:
 
 _MASK = (1 << 64) - 1
 _OFFSET_BITS = 40  # a location packs (file number << 40) | byte offset: files up to 1 TiB
+_READ_GUESS = 16 << 10  # bytes read to get one document line back (most are 5-15 KB)
+_READ_BUFFER = 1 << 20  # line reader's buffer: io's 8 KB default copies longer lines in pieces
 
 
-def _h(rid: str) -> int:
+def _h(rid: str, _blake2b=hashlib.blake2b, _int=int.from_bytes) -> int:
     # not the built-in hash: it is salted per process, and tables made in worker
-    # processes are merged (spawned workers would disagree)
-    return int.from_bytes(hashlib.blake2b(rid.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
+    # processes are merged (spawned workers would disagree); three calls an annotation,
+    # hence the bound names and the plain encode (surrogatepass gives the same bytes)
+    try:
+        data = rid.encode()
+    except UnicodeEncodeError:  # a lone surrogate from a \ud800 escape
+        data = rid.encode("utf-8", "surrogatepass")
+    return _int(_blake2b(data, digest_size=8).digest(), "little")
 
 
 class _Files:
@@ -216,24 +242,36 @@ class _Files:
 
     def __init__(self, files: list[Path]):
         self.files = files
-        self._handles: dict[int, Any] = {}
+        self._handles: dict[int, Any] = {}  # file number -> descriptor (plain) or gzip file
+        self._guess = _READ_GUESS
 
     def line_at(self, loc: int) -> bytes:
         k, off = loc >> _OFFSET_BITS, loc & ((1 << _OFFSET_BITS) - 1)
-        f = self._handles.get(k)
-        if f is None:
+        h = self._handles.get(k)
+        if h is None:
             path = self.files[k]
             # gzip seeks by decompressing again: used only for the rare duplicate ids
-            f = self._handles[k] = (gzip.open if path.suffix == ".gz" else open)(path, "rb")
-        f.seek(off)
-        return f.readline()
+            h = self._handles[k] = gzip.open(path, "rb") if path.suffix == ".gz" else os.open(path, os.O_RDONLY)
+        if not isinstance(h, int):
+            h.seek(off)
+            return h.readline()
+        # pread of a guessed size, not seek + readline: a buffered reader copies a line
+        # longer than its buffer piecewise, and refills its buffer on every jump back
+        while True:
+            buf = os.pread(h, self._guess, off)
+            end = buf.find(b"\n")
+            if end >= 0:
+                return buf[:end + 1]
+            if len(buf) < self._guess:
+                return buf  # the last line, without a newline
+            self._guess *= 4  # documents this long are likely to come again
 
     def where(self, loc: int) -> str:
         return f"{self.files[loc >> _OFFSET_BITS]} (byte {loc & ((1 << _OFFSET_BITS) - 1)})"
 
     def close(self) -> None:
-        for f in self._handles.values():
-            f.close()
+        for h in self._handles.values():
+            os.close(h) if isinstance(h, int) else h.close()
         self._handles.clear()
 
 
@@ -319,7 +357,7 @@ class _Index:
         self._cache_size = cache_size
 
     def add_view(self, doc: Document) -> None:
-        self.views[doc.id] = _DocView(doc)
+        self.views[doc.id] = _DocView.of(doc)
 
     def add_offset(self, doc_id: str, file_no: int, offset: int, line: int = 0) -> None:
         self.table.add(doc_id, (file_no << _OFFSET_BITS) | offset, line)
@@ -334,14 +372,13 @@ class _Index:
         for loc, _line in self.table.candidates(doc_id):
             raw = self.io.line_at(loc)
             try:
-                lite = _lite_decoder.decode(raw)
+                view = _DocView.read(raw)
             except (msgspec.ValidationError, msgspec.DecodeError) as exc:
                 if _kind(raw)[1] != doc_id:
                     continue  # another id with the same hash
                 raise ValueError(self.io.where(loc), str(exc)) from None
-            if lite.id != doc_id:
+            if view.id != doc_id:
                 continue  # another id with the same hash
-            view = _DocView(lite)
             self._cache[doc_id] = view
             if len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
@@ -408,11 +445,17 @@ class _Ont:
     entity_set: frozenset = field(init=False)
     event_set: frozenset = field(init=False)
     role_set: frozenset = field(init=False)
+    role_sets: dict[str, frozenset] = field(init=False)
+    filler_sets: dict[str, frozenset] = field(init=False)
+    attribute_sets: dict[str, frozenset] = field(init=False)
 
     def __post_init__(self) -> None:
         self.entity_set = frozenset(self.entity_types)
         self.event_set = frozenset(self.event_types)
         self.role_set = frozenset(self.roles)
+        self.role_sets = {t: frozenset(v) for t, v in self.roles_of.items()}
+        self.filler_sets = {r: frozenset(v) for r, v in self.fillers_of.items()}
+        self.attribute_sets = {a: frozenset(v) for a, v in self.attributes.items()}
 
     @classmethod
     def of(cls, ont: Ontology) -> "_Ont":
@@ -469,17 +512,6 @@ def _check_document(doc: Document, ctx: _Ctx) -> None:
                 continue
             ctx.add("error", "token-out-of-range", f"$.{field_name}[{i}]", [s, e], msg)
             break  # one per list: the rest would cascade
-
-
-def _span_ok(view: _DocView | None, start: int, end: int, stored: str) -> bool:
-    """The fast path: a span inside the text, with the stored text, not only white space,
-    starting and ending on token boundaries. Anything else goes to _check_span, which says
-    what is wrong (a span may also start between tokens, which is fine)."""
-    if view is None:
-        return False
-    b = view.bounds
-    return (0 <= start < end < len(b) and b[start] and b[end] and view.text[start:end] == stored
-            and not stored.isspace())
 
 
 def _check_span(ctx: _Ctx, view: _DocView | None, path: str, start: int, end: int, stored: str,
@@ -543,90 +575,120 @@ def _mismatch_hint(text: str, start: int, end: int, stored: str) -> str | None:
 
 
 def _check_annotation(ann: Annotation, view: _DocView | None, ont: _Ont, ctx: _Ctx, strict_tokens: bool) -> None:
+    """Spans against the text, ids, types, roles and attributes against the ontology.
+
+    This runs for every annotation, so the loops are written out: the fast path of a span
+    (inside the text, on token boundaries, with the stored text, not only white space) is
+    one expression, JSON paths and messages are built only for a problem, and the ontology
+    is asked through sets. Problems come in the order of the checks below.
+    """
     if ann.ontology.name != ont.name or ann.ontology.version != ont.version:
         ctx.add("warning", "ontology-mismatch", "$.ontology", f"{ann.ontology.name} {ann.ontology.version}",
                 f"annotation names ontology {ann.ontology.name} {ann.ontology.version}, checked against {ont.name} {ont.version}",
                 "pass the ontology it was made with: --ontology FILE")
+    # without a view every span goes to _check_span, which checks what the record says alone
+    bounds, text = (view.bounds, view.text) if view is not None else (b"", "")
+    n_bounds = len(bounds)
+    entity_set = ont.entity_set
 
     entities: dict[str, Entity] = {}
     seen_spans: dict[tuple, int] = {}
     for i, e in enumerate(ann.entities):
-        if e.id in entities:
-            ctx.add("error", "duplicate-id", f"$.entities[{i}].id", e.id, f"entity id {e.id!r} is used twice in this annotation")
+        eid, etype, start, end, stored = e.id, e.type, e.start, e.end, e.text
+        if eid in entities:
+            ctx.add("error", "duplicate-id", f"$.entities[{i}].id", eid, f"entity id {eid!r} is used twice in this annotation")
         else:
-            entities[e.id] = e
-        if e.type not in ont.entity_set:
-            ctx.add("error", "unknown-entity-type", f"$.entities[{i}].type", e.type,
-                    f"unknown entity type {e.type!r}", _allowed(ont.entity_types))
-        if not _span_ok(view, e.start, e.end, e.text):
-            _check_span(ctx, view, f"$.entities[{i}]", e.start, e.end, e.text, "empty-span", "entity span", strict_tokens)
-        _no_duplicate_span(ctx, seen_spans, (e.start, e.end, e.type), i, f"$.entities[{i}]", "entity span", "entities")
+            entities[eid] = e
+        if etype not in entity_set:
+            ctx.add("error", "unknown-entity-type", f"$.entities[{i}].type", etype,
+                    f"unknown entity type {etype!r}", _allowed(ont.entity_types))
+        if not (0 <= start < end < n_bounds and bounds[start] and bounds[end] and text[start:end] == stored
+                and not stored.isspace()):
+            _check_span(ctx, view, f"$.entities[{i}]", start, end, stored, "empty-span", "entity span", strict_tokens)
+        key = (start, end, etype)
+        if key in seen_spans:
+            _duplicate_span(ctx, key, seen_spans[key], f"$.entities[{i}]", "entity span", "entities")
+        else:
+            seen_spans[key] = i
 
     event_ids: set[str] = set()
     seen_triggers: dict[tuple, int] = {}
     for i, ev in enumerate(ann.events):
-        _check_event(ann, ev, i, entities, event_ids, seen_triggers, view, ont, ctx, strict_tokens)
+        etype = ev.type
+        if ev.id in event_ids:
+            ctx.add("error", "duplicate-id", f"$.events[{i}].id", ev.id, f"event id {ev.id!r} is used twice in this annotation")
+        event_ids.add(ev.id)
+        known = etype in ont.event_set
+        if not known:
+            ctx.add("error", "unknown-event-type", f"$.events[{i}].type", etype, f"unknown event type {etype!r}",
+                    _allowed(ont.event_types))
+        t = ev.trigger
+        start, end, stored = t.start, t.end, t.text
+        if not (0 <= start < end < n_bounds and bounds[start] and bounds[end] and text[start:end] == stored
+                and not stored.isspace()):
+            _check_span(ctx, view, f"$.events[{i}].trigger", start, end, stored, "empty-trigger", "trigger", strict_tokens)
+        key = (start, end, etype)
+        if key in seen_triggers:
+            _duplicate_span(ctx, key, seen_triggers[key], f"$.events[{i}].trigger", "trigger", "events")
+        else:
+            seen_triggers[key] = i
+        if ev.attributes:
+            _check_attributes(ctx, ev.attributes, i, ont)
+        if ev.arguments:
+            _check_arguments(ctx, ev, i, known, entities, ont)
 
 
-def _no_duplicate_span(ctx: _Ctx, seen: dict[tuple, int], key: tuple, i: int, path: str, what: str, items: str) -> None:
+def _duplicate_span(ctx: _Ctx, key: tuple, first: int, path: str, what: str, items: str) -> None:
     """A span with the same offsets and type as an earlier one of the same list is an error."""
-    if key in seen:
-        start, end, kind = key
-        ctx.add("error", "duplicate-span", path, [start, end, kind],
-                f"duplicate {what} [{start}, {end}) {kind} (also $.{items}[{seen[key]}])")
-    else:
-        seen[key] = i
+    start, end, kind = key
+    ctx.add("error", "duplicate-span", path, [start, end, kind],
+            f"duplicate {what} [{start}, {end}) {kind} (also $.{items}[{first}])")
 
 
-def _check_event(ann, ev: Event, i, entities, event_ids, seen_triggers, view, ont: _Ont, ctx: _Ctx, strict_tokens) -> None:
-    path = f"$.events[{i}]"
-    if ev.id in event_ids:
-        ctx.add("error", "duplicate-id", f"{path}.id", ev.id, f"event id {ev.id!r} is used twice in this annotation")
-    event_ids.add(ev.id)
-    known = ev.type in ont.event_set
-    if not known:
-        ctx.add("error", "unknown-event-type", f"{path}.type", ev.type, f"unknown event type {ev.type!r}", _allowed(ont.event_types))
-    t = ev.trigger
-    if not _span_ok(view, t.start, t.end, t.text):
-        _check_span(ctx, view, f"{path}.trigger", t.start, t.end, t.text, "empty-trigger", "trigger", strict_tokens)
-    _no_duplicate_span(ctx, seen_triggers, (t.start, t.end, ev.type), i, f"{path}.trigger", "trigger", "events")
-    for name, value in (ev.attributes or {}).items():
-        if name not in ont.attributes:
-            ctx.add("error", "unknown-attribute", f"{path}.attributes.{name}", name,
+def _check_attributes(ctx: _Ctx, attributes: dict[str, str], i: int, ont: _Ont) -> None:
+    known = ont.attribute_sets
+    for name, value in attributes.items():
+        values = known.get(name)
+        if values is None:
+            ctx.add("error", "unknown-attribute", f"$.events[{i}].attributes.{name}", name,
                     f"unknown event attribute {name!r}", _allowed(ont.attributes))
-        elif ont.attributes[name] and value not in ont.attributes[name]:
-            ctx.add("error", "unknown-attribute", f"{path}.attributes.{name}", value,
+        elif values and value not in values:
+            ctx.add("error", "unknown-attribute", f"$.events[{i}].attributes.{name}", value,
                     f"unknown value {value!r} of event attribute {name}", _allowed(ont.attributes[name]))
 
-    allowed = ont.roles_of.get(ev.type, ont.roles)
+
+def _check_arguments(ctx: _Ctx, ev: Event, i: int, known: bool, entities: dict[str, Entity], ont: _Ont) -> None:
+    """Roles against the ontology and the event type, fillers against the entities."""
+    allowed = ont.role_sets.get(ev.type, ont.role_set)
     seen_args: dict[tuple, int] = {}
     for j, arg in enumerate(ev.arguments):
-        apath = f"{path}.arguments[{j}]"
+        role, entity = arg.role, arg.entity
         role_ok = False
-        if arg.role not in ont.role_set:
+        if role not in ont.role_set:
             where = f" for {ev.type}" if known else ""
-            ctx.add("error", "unknown-role", f"{apath}.role", arg.role, f"unknown role {arg.role!r}{where}", _allowed(allowed))
-        elif known and arg.role not in allowed:
-            ctx.add("error", "role-not-allowed", f"{apath}.role", arg.role,
-                    f"role {arg.role!r} is not allowed for {ev.type}", _allowed(allowed))
+            ctx.add("error", "unknown-role", f"$.events[{i}].arguments[{j}].role", role, f"unknown role {role!r}{where}",
+                    _allowed(ont.roles_of.get(ev.type, ont.roles)))
+        elif known and role not in allowed:
+            ctx.add("error", "role-not-allowed", f"$.events[{i}].arguments[{j}].role", role,
+                    f"role {role!r} is not allowed for {ev.type}", _allowed(ont.roles_of[ev.type]))
         else:
             role_ok = True
-        filler = entities.get(arg.entity)
+        filler = entities.get(entity)
         if filler is None:
             ids = list(entities)
-            ctx.add("error", "dangling-argument", f"{apath}.entity", arg.entity,
-                    f"argument {arg.role} points to no entity of this annotation",
+            ctx.add("error", "dangling-argument", f"$.events[{i}].arguments[{j}].entity", entity,
+                    f"argument {role} points to no entity of this annotation",
                     f"entity ids of this annotation: {', '.join(ids[:_HINT_LIMIT])}" if ids else "this annotation has no entities")
-        elif role_ok and filler.type in ont.entity_set and filler.type not in ont.fillers_of[arg.role]:
-            ctx.add("error", "filler-not-allowed", f"{apath}.entity", arg.entity,
-                    f"entity {arg.entity!r} of type {filler.type} cannot fill role {arg.role} of {ev.type}",
-                    _allowed(ont.fillers_of[arg.role]))
-        akey = (arg.role, arg.entity)
-        if akey in seen_args:
-            ctx.add("error", "duplicate-argument", apath, [arg.role, arg.entity],
-                    f"argument {arg.role} -> {arg.entity!r} is given twice (also {path}.arguments[{seen_args[akey]}])")
+        elif role_ok and filler.type in ont.entity_set and filler.type not in ont.filler_sets[role]:
+            ctx.add("error", "filler-not-allowed", f"$.events[{i}].arguments[{j}].entity", entity,
+                    f"entity {entity!r} of type {filler.type} cannot fill role {role} of {ev.type}",
+                    _allowed(ont.fillers_of[role]))
+        key = (role, entity)
+        if key in seen_args:
+            ctx.add("error", "duplicate-argument", f"$.events[{i}].arguments[{j}]", [role, entity],
+                    f"argument {role} -> {entity!r} is given twice (also $.events[{i}].arguments[{seen_args[key]}])")
         else:
-            seen_args[akey] = j
+            seen_args[key] = j
 
 
 def _stale(ann: Annotation, view: _DocView, ctx: _Ctx) -> None:
@@ -646,6 +708,111 @@ def _source(file_source: str | None, ann: Annotation | None, fallback: str = "<i
         elif not parts and origin.path:
             parts.append(f"{origin.path}:{origin.line}" if origin.line else origin.path)
     return ", ".join(parts) if parts else fallback
+
+
+# --------------------------------------------------------------------------- strict annotations
+
+# Structs as strict as schema/1.0.0/annotation.schema.json and records.Annotation together:
+# what decodes into them passes both (the reverse need not hold: a record they refuse goes
+# through jsonschema and msgspec.convert as before, which give the verdict and the message).
+# Being stricter is what makes them safe, so: a field the schema forbids to be null has a
+# non-Optional type with the default None (absent is fine, null is refused); patterns end
+# with \Z (re's $ would let a trailing newline through, the schema's does not); every
+# object refuses unknown fields. They are used only while the schema is the one they were
+# written against (_STRICT_SCHEMA_SHA256); tests compare their verdicts with jsonschema's.
+
+_STRICT_SCHEMA_SHA256 = "806c9a7be027f9855d1272b840ffbcfd6130c8ee249ae973e814ecebd449b576"
+
+_NonEmpty = Annotated[str, msgspec.Meta(min_length=1)]
+_Offset = Annotated[int, msgspec.Meta(ge=0)]
+
+
+class _Strict(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    pass
+
+
+class _StrictOntologyRef(_Strict):
+    name: str
+    version: str
+
+
+class _StrictOrigin(_Strict):
+    kind: Literal["labelstudio", "file", "import", "adjudication", "manual"]  # required by records.Origin
+    project: Optional[int] = None
+    task: Optional[int] = None
+    annotation: Optional[int] = None
+    path: Optional[str] = None
+    line: Optional[int] = None
+    model_version: Optional[str] = None
+
+
+class _StrictProvenance(_Strict):
+    policy: str  # required by records.Provenance
+    annotators: list[str] = []
+    annotations: list[str] = []
+
+
+class _StrictEntity(_Strict):
+    id: _NonEmpty
+    type: _NonEmpty
+    start: _Offset
+    end: _Offset
+    text: str
+    level: Optional[Literal["NAM", "NOM", "PRO"]] = None
+    agreed_by: list[str] = None  # type: ignore[assignment]
+
+
+class _StrictTrigger(_Strict):
+    start: _Offset
+    end: _Offset
+    text: str
+
+
+class _StrictArgument(_Strict):
+    role: _NonEmpty
+    entity: _NonEmpty
+    agreed_by: list[str] = None  # type: ignore[assignment]
+
+
+class _StrictEvent(_Strict):
+    id: _NonEmpty
+    type: _NonEmpty
+    trigger: _StrictTrigger
+    arguments: list[_StrictArgument]
+    attributes: dict[str, str] = None  # type: ignore[assignment]
+    agreed_by: list[str] = None  # type: ignore[assignment]
+
+
+class _StrictAnnotation(_Strict):
+    schema_version: Literal["1.0.0"]
+    id: _NonEmpty
+    document_id: _NonEmpty
+    text_sha256: Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{64}\Z")]
+    annotator: _NonEmpty
+    status: Literal["submitted", "cancelled", "gold", "prediction", "imported"]
+    ontology: _StrictOntologyRef
+    entities: list[_StrictEntity]
+    events: list[_StrictEvent]
+    ground_truth: bool = False
+    created_at: Optional[str] = None
+    updated_at: Optional[str] = None
+    lead_time: Optional[Annotated[float, msgspec.Meta(ge=0)]] = None
+    origin: _StrictOrigin = None  # type: ignore[assignment]
+    provenance: _StrictProvenance = None  # type: ignore[assignment]
+    notes: Optional[str] = None
+
+
+_strict_state: list = []  # [decoder or None], filled on first use
+
+
+def _strict_decoder() -> msgspec.json.Decoder | None:
+    """The decoder of _StrictAnnotation, or None when the annotation schema is not the one
+    the structs mirror (a changed schema turns the fast path off instead of drifting)."""
+    if not _strict_state:
+        schema = json.dumps(load_schema("annotation", SCHEMA_VERSION), sort_keys=True, ensure_ascii=False)
+        same = hashlib.sha256(schema.encode("utf-8")).hexdigest() == _STRICT_SCHEMA_SHA256
+        _strict_state.append(msgspec.json.Decoder(_StrictAnnotation) if same else None)
+    return _strict_state[0]
 
 
 # --------------------------------------------------------------------------- one record
@@ -671,6 +838,29 @@ def _annotation_problems(obj: Any, src: str | None, index: _Index, ont: _Ont, st
     except msgspec.ValidationError as exc:  # the schema and the struct should agree; say so if not
         ctx.add("error", "schema", "$", ann_id, f"does not decode as an Annotation: {exc}")
         return ctx.out
+    return _valid_annotation_problems(ann, ctx, src, index, ont, strict_tokens, seen, fallback, loc, line)
+
+
+def _annotation_line_problems(raw: bytes, src: str, index: _Index, ont: _Ont, strict_tokens: bool,
+                              seen: _SeenSet | _SeenLater, loc: int, line: int) -> list[Problem]:
+    """_annotation_problems of a JSON line: a line that decodes into the strict structs
+    below is schema-valid and an Annotation, so it skips the dict, the schema walk and
+    the conversion; any other line takes the full path, which says what is wrong."""
+    strict = _strict_decoder()
+    if strict is not None:
+        try:
+            ann = strict.decode(raw)
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            pass
+        else:
+            ctx = _Ctx(ann.document_id, ann.annotator, src)
+            return _valid_annotation_problems(ann, ctx, src, index, ont, strict_tokens, seen, "<input>", loc, line)
+    return _annotation_problems(msgspec.json.decode(raw), src, index, ont, strict_tokens, seen, loc=loc, line=line)
+
+
+def _valid_annotation_problems(ann: Annotation, ctx: _Ctx, src: str | None, index: _Index, ont: _Ont, strict_tokens: bool,
+                               seen: _SeenSet | _SeenLater, fallback: str, loc: int, line: int) -> list[Problem]:
+    """The checks after the schema: duplicate id, the document, spans and ontology."""
     ctx.source = _source(src, ann, fallback)
     before = seen.first(ann.id, ctx.source, loc, line)
     if before is not None:
@@ -805,8 +995,7 @@ def _kind(line: bytes) -> tuple[str, Any]:
 
 def _lines(path: Path) -> Iterator[tuple[int, int, bytes]]:
     """(line number, byte offset, line) of the non-blank lines of a JSONL(.gz) file."""
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as f:
+    with (gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb", buffering=_READ_BUFFER)) as f:
         offset = 0
         for n, line in enumerate(f, 1):
             if line and not line.isspace():  # isspace stops at the first letter; strip would copy the line
@@ -931,7 +1120,7 @@ def _lines_range(path: Path, start: int, end: int | None, first: int) -> Iterato
     if start == 0 and end is None:
         yield from _lines(path)
         return
-    with open(path, "rb") as f:
+    with open(path, "rb", buffering=_READ_BUFFER) as f:
         f.seek(start)
         offset, n = start, first
         for line in f:
@@ -951,12 +1140,12 @@ def _check_annotation_chunk(item: tuple) -> tuple[list[Problem], int, "_HashTabl
     seen = _SeenLater(index.io)
     out: list[Problem] = []
     count = 0
+    where, base = f"{path}:", k << _OFFSET_BITS
     for n, offset, line in _lines_range(path, start, end, first):
         if mixed and _kind(line)[0] != "annotation":
             continue
         count += 1
-        out.extend(_annotation_problems(msgspec.json.decode(line), f"{path}:{n}", index, ont, strict_tokens,
-                                        seen, loc=(k << _OFFSET_BITS) | offset, line=n))
+        out.extend(_annotation_line_problems(line, f"{where}{n}", index, ont, strict_tokens, seen, base | offset, n))
     return out, count, seen.table
 
 

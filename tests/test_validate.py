@@ -349,3 +349,147 @@ def test_clitic_cuts_are_not_token_problems(word, start, end, ok):
     cut_start = start > 0 and _clitic_cut(word, "start", start, 0, len(word))
     cut_end = end < len(word) and _clitic_cut(word, "end", end, 0, len(word))
     assert ((start == 0 or cut_start) and (end == len(word) or cut_end)) is ok
+
+
+# ---------------------------------------------------------------- fast paths agree with the slow ones
+
+
+def _strict_mutations(obj: dict):
+    """Variants of a valid annotation at the edges of the schema and of records.Annotation."""
+    def m(path, value, delete=False):
+        o = json.loads(json.dumps(obj))
+        target = o
+        for key in path[:-1]:
+            target = target[key]
+        if delete:
+            del target[path[-1]]
+        else:
+            target[path[-1]] = value
+        return o
+    yield obj
+    yield m(["schema_version"], "1.0.1")
+    yield m(["id"], "")
+    yield m(["annotator"], "")
+    yield m(["text_sha256"], obj["text_sha256"] + "\n")  # re's $ would let this through
+    yield m(["text_sha256"], obj["text_sha256"].upper())
+    yield m(["status"], "done")
+    yield m(["ground_truth"], None)
+    yield m(["ground_truth"], True)
+    yield m(["created_at"], None)
+    yield m(["lead_time"], -1)
+    yield m(["lead_time"], 2)
+    yield m(["lead_time"], None)
+    yield m(["notes"], None)
+    yield m(["origin"], None)
+    yield m(["origin"], {})                                   # schema-valid, not an Annotation
+    yield m(["origin"], {"kind": "labelstudio", "task": 7})
+    yield m(["origin"], {"kind": "labelstudio", "task": 7.0})  # an integer to the schema only
+    yield m(["origin"], {"kind": "elsewhere"})
+    yield m(["provenance"], None)
+    yield m(["provenance"], {"annotators": ["a"]})
+    yield m(["provenance"], {"policy": "majority", "annotators": ["a"], "annotations": []})
+    yield m(["ontology", "extra"], 1)
+    yield m(["ontology"], None, delete=True)
+    yield m(["extra_field"], True)
+    yield m(["entities", 0, "start"], -1)
+    yield m(["entities", 0, "start"], 1.0)
+    yield m(["entities", 0, "start"], True)
+    yield m(["entities", 0, "id"], "")
+    yield m(["entities", 0, "type"], "")
+    yield m(["entities", 0, "level"], None)
+    yield m(["entities", 0, "level"], "NAM")
+    yield m(["entities", 0, "level"], "XYZ")
+    yield m(["entities", 0, "agreed_by"], None)
+    yield m(["entities", 0, "agreed_by"], ["a", "b"])
+    yield m(["entities", 0, "text"], None, delete=True)
+    yield m(["events", 0, "attributes"], None)
+    yield m(["events", 0, "attributes"], {"Tense": 1})
+    yield m(["events", 0, "trigger", "end"], -3)
+    yield m(["events", 0, "trigger", "extra"], 0)
+    yield m(["events", 0, "arguments", 0, "role"], "")
+    yield m(["events", 0, "arguments", 0, "agreed_by"], None)
+    yield m(["events", 0, "arguments"], None)
+    yield m(["events", 0, "agreed_by"], ["x"])
+
+
+def _plain(value):
+    """A record as builtins without what records.Annotation leaves out (its defaults)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()
+                if v is not None and not (k == "ground_truth" and v is False)
+                and not (k in ("annotators", "annotations") and v == [])}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def test_strict_structs_accept_only_what_schema_and_struct_accept():
+    """A line the strict structs decode skips jsonschema and msgspec.convert, so each one
+    they accept must pass both and give the same Annotation; what they refuse takes the
+    slow path. The structs are in use for the current schema (a changed schema turns them
+    off: update them and _STRICT_SCHEMA_SHA256 together)."""
+    import jsonschema_rs
+    from corpus.validate import _StrictAnnotation, _strict_decoder
+
+    strict = _strict_decoder()
+    assert strict is not None
+    reference = jsonschema_rs.validator_for(load_schema("annotation"))
+    doc = document_from_text(TEXT, doc_id="d1")
+    t = doc.text.index("استهدفت")
+    base = json.loads(encode(_ann(doc, [("PER", "كارترُ"), ("GPE", "الموصل")], events=[
+        Event(id="v1", type="Conflict.Attack", trigger=Trigger(start=t, end=t + 7, text="استهدفت"),
+              arguments=[Argument(role="Place", entity="e2")], attributes={"Tense": "PAST"})])))
+    accepted = refused = 0
+    for obj in _strict_mutations(base):
+        line = json.dumps(obj, ensure_ascii=False).encode()
+        try:
+            fast = strict.decode(line)
+        except msgspec.ValidationError:
+            refused += 1
+            continue
+        accepted += 1
+        assert reference.is_valid(obj), obj
+        slow = msgspec.convert(obj, Annotation)
+        assert isinstance(fast, _StrictAnnotation)
+        assert _plain(msgspec.to_builtins(fast)) == _plain(msgspec.to_builtins(slow)), obj
+    assert (accepted, refused) == (12, 32)
+
+
+def test_strict_and_slow_paths_give_the_same_problems(tmp_path, monkeypatch):
+    """The whole run with the strict structs turned off gives the same problems."""
+    import corpus.validate as v
+
+    cases = [CASES_DIR / f"{name}.jsonl" for name in CASES]
+    fast = [str(p) for p in validate_paths(cases)]
+    monkeypatch.setattr(v, "_strict_state", [None])
+    assert [str(p) for p in validate_paths(cases)] == fast
+
+
+def test_token_bounds_ignore_positions_outside_the_text():
+    """Token positions below 0 or past the text mark nothing (numpy would count -1 from the
+    end, and a position past the bitmap is an IndexError)."""
+    from corpus.validate import _DocView
+
+    text = "ab cd ef"
+    for tokens in (b"[[0,2],[3,5],[6,8]]", b"[[0,2],[3,5],[6,8],[9,12]]", b"[[-1,2],[3,5],[6,9]]",
+                   b"[[0, 2], [3, 5], [6, 80]]"):
+        view = _DocView("d", text, msgspec.Raw(tokens))
+        marks = {int(x) for x in view.flat if 0 <= x <= len(text)}
+        assert view.bounds == bytes(1 if p in marks else 0 for p in range(len(text) + 1)), tokens
+        same = _DocView("d", text, msgspec.json.decode(tokens))
+        assert same.bounds == view.bounds and list(same.flat) == list(view.flat)
+
+
+def test_lines_read_back_longer_than_the_first_read(tmp_path, monkeypatch):
+    import corpus.validate as v
+
+    monkeypatch.setattr(v, "_READ_GUESS", 16)
+    path = tmp_path / "x.jsonl"
+    path.write_bytes(b"short\n" + b"x" * 100 + b"\n" + b"last line, no newline")
+    files = v._Files([path])
+    try:
+        assert files.line_at(0) == b"short\n"
+        assert files.line_at(6) == b"x" * 100 + b"\n"
+        assert files.line_at(107) == b"last line, no newline"
+    finally:
+        files.close()
