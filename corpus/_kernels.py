@@ -337,6 +337,52 @@ def space_runs(cps: np.ndarray, lo: int, hi: int) -> np.ndarray:
     return out[:n]
 
 
+
+@njit(cache=True, nogil=True)
+def token_marks(raw: np.ndarray, n: int):
+    """The numbers of a JSON list of ``[start, end]`` pairs (``raw``, UTF-8 bytes), flat,
+    and a map of the text's positions ``0..n`` where a token starts or ends (1 there).
+    Positions outside the text mark nothing. ``ok`` is False, and nothing else is
+    meaningful, when ``raw`` holds anything but digits, signs, brackets, commas and
+    white space (the caller then parses it the slow way)."""
+    flat = np.empty(len(raw) // 2 + 1, dtype=np.int64)
+    marks = np.zeros(n + 1, dtype=np.uint8)
+    k = 0
+    v = 0
+    neg = False
+    in_num = False
+    for i in range(len(raw)):
+        c = raw[i]
+        if 48 <= c <= 57:
+            if v > 100_000_000_000_000:  # no text is that long: let the slow path say so
+                return False, flat[:0], marks
+            v = v * 10 + (c - 48)
+            in_num = True
+            continue
+        if neg and not in_num:  # a sign without digits
+            return False, flat[:0], marks
+        if in_num:
+            x = -v if neg else v
+            flat[k] = x
+            k += 1
+            if 0 <= x <= n:
+                marks[x] = 1
+            v = 0
+            neg = False
+            in_num = False
+        if c == 45:  # -
+            neg = True
+        elif not (c == 91 or c == 93 or c == 44 or c == 32 or c == 10 or c == 13 or c == 9):
+            return False, flat[:0], marks
+    if in_num:
+        x = -v if neg else v
+        flat[k] = x
+        k += 1
+        if 0 <= x <= n:
+            marks[x] = 1
+    return True, flat[:k], marks
+
+
 def _load() -> None:
     """Load every kernel now, with the argument types ingest passes (numba compiles or
     loads a kernel on its first call): importing this module is what costs, once, and
@@ -353,6 +399,7 @@ def _load() -> None:
     table_rehash(keys, vals, np.zeros(8, dtype=np.uint64), np.zeros(8, dtype=np.int32))
     find_marked(cps, np.zeros(0x10000, dtype=np.bool_))
     space_runs(cps, 0, len(cps))
+    token_marks(np.frombuffer(b"[[0,1]]", dtype=np.uint8), 1)
 
 
 _load()

@@ -625,8 +625,12 @@ def _stage_datasets(documents: str, gold: str, out: str, limit: int | None) -> d
 
 # --------------------------------------------------------------------------- the run
 
-_PRELOAD_CORE = ("corpus.ingest", "corpus.validate", "corpus.records", "msgspec", "numpy")
-_PRELOAD_RELEASE = _PRELOAD_CORE + ("corpus.release", "pyarrow", "pyarrow.parquet", "datasets")
+# a stage's own imports only: importing corpus.ingest loads its compiled kernels (numba,
+# ~150 MiB of LLVM), which validate and release neither need nor should be charged for
+_PRELOAD_BASE = ("corpus.records", "msgspec", "numpy")
+_PRELOAD_INGEST = _PRELOAD_BASE + ("corpus.ingest",)
+_PRELOAD_VALIDATE = _PRELOAD_BASE + ("corpus.validate",)
+_PRELOAD_RELEASE = _PRELOAD_BASE + ("corpus.release", "pyarrow", "pyarrow.parquet", "datasets")
 
 
 def _result(stage: str, n: int, out: dict, **kw) -> StageResult:
@@ -678,7 +682,7 @@ def _pipeline(work: Path, n: int, opts: BenchOptions, log: Callable[[str], None]
     job_list = [opts.jobs] if opts.stages_only else [1] + ([opts.jobs] if full and opts.jobs > 1 else [])
     full = full and not opts.stages_only
     for jobs in job_list:
-        res = run.run("ingest", _stage_ingest, str(src), str(docs), jobs, preload=_PRELOAD_CORE, jobs=jobs, mb=mb)
+        res = run.run("ingest", _stage_ingest, str(src), str(docs), jobs, preload=_PRELOAD_INGEST, jobs=jobs, mb=mb)
         if res is None:
             return run.out  # nothing downstream can run without documents
     if not opts.keep:
@@ -694,7 +698,7 @@ def _pipeline(work: Path, n: int, opts: BenchOptions, log: Callable[[str], None]
     if "validate" in opts.stages:
         for jobs in job_list:
             one = run.run("validate", _stage_validate, str(ann), str(docs), str(work / f"verdicts-validate-{jobs}.txt"),
-                          jobs, preload=_PRELOAD_CORE, jobs=jobs)
+                          jobs, preload=_PRELOAD_VALIDATE, jobs=jobs)
             mine = _lines_of(work / f"verdicts-validate-{jobs}.txt")
             if one is not None:
                 one.extra.update(expected_invalid=len(expected), verdicts_as_generated=(mine == expected),
@@ -1097,7 +1101,7 @@ def studio_bench(tasks: int, work: Path, log: Callable[[str], None] = lambda m: 
     work.mkdir(parents=True)
     log(f"[studio] generating and ingesting {tasks} documents ...")
     generate_corpus(work / "input", tasks, fmt="jsonl")
-    _in_child(_stage_ingest, str(work / "input"), str(work / "documents"), 2, preload=_PRELOAD_CORE)
+    _in_child(_stage_ingest, str(work / "input"), str(work / "documents"), 2, preload=_PRELOAD_INGEST)
     make_annotations(work / "documents", work, invalid_rate=0.0)
     docs, gold = work / "documents", work / "gold"
     template = _studio_template()

@@ -58,6 +58,7 @@ from typing import Annotated, Any, Iterable, Iterator, Literal, Optional
 
 import msgspec
 
+from . import _kernels
 from .errors import InputError
 from .io import jsonl_files
 from .ontology import Ontology, load_ontology
@@ -175,7 +176,13 @@ class _DocView:
         self.id = doc_id
         self.text = text
         self.sha = text_sha256(text)
+        n = len(text)
         if isinstance(tokens, msgspec.Raw):
+            ok, flat, marks = _kernels.token_marks(np.frombuffer(tokens, dtype=np.uint8), n)
+            if ok:  # the common case: one compiled pass parses the pairs and marks them
+                self.flat = flat
+                self.bounds = marks.tobytes()
+                return
             raw = bytes(tokens)
             flat = np.fromstring(raw.translate(None, b"[] \n\r\t"), dtype=np.int64, sep=",")
             negative = b"-" in raw
@@ -186,7 +193,6 @@ class _DocView:
         # positions outside the text (bad tokens; the document check reports them) must not
         # mark anything: n + 1 goes to a padding byte cut off below, and so does -1 (numpy
         # counts it from the end); the clip is only paid for when a position may be off
-        n = len(text)
         bm = np.zeros(n + 2, dtype=np.uint8)
         if negative:
             bm[flat.clip(-1, n + 1)] = 1
