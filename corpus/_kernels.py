@@ -1,13 +1,18 @@
-"""The per-character loops of ingest, compiled (numba): tokens and sentences, the MinHash
-band keys, and the dedup key table.
+"""The per-character loops of ingest and validate, compiled (numba): tokens and sentences,
+the normalizer's character and white-space scans, the MinHash band keys, the dedup key
+table, tokens written as JSON and read back.
 
-Each kernel is one pass over a document's code points. In numpy the same work is some
-thirty array operations, each cheap but each paid on a few thousand characters, which made
-segmentation and MinHash half of ingest's time. The readable definitions stay beside the
-callers (``corpus.segment.tokenize`` is the reference the tests hold these to).
+Each kernel is one pass over a document's code points or bytes. In numpy the same work
+was some thirty array operations, each cheap but each paid on a few thousand characters,
+and in Python a loop a character: together they were half of ingest's time. The readable
+definitions stay beside the callers and in the tests (``corpus.segment.tokenize`` is the
+reference the tokenizer is held to; tests/test_kernels.py holds the others to plain
+Python).
 
-Compiled once per machine and cached beside this file (numba ``cache=True``); imported
-only by the stages that need it, so other commands do not pay numba's import.
+Compiled once per machine and cached beside this file (numba ``cache=True``, a few
+seconds the first time); importing this module loads every kernel (``_load``), so forked
+workers start ready. Only ingest and validate import it: numba's ~150 MiB of LLVM are
+not paid by the other commands.
 """
 
 from __future__ import annotations
@@ -351,8 +356,8 @@ def token_marks(raw: np.ndarray, n: int):
     v = 0
     neg = False
     in_num = False
-    for i in range(len(raw)):
-        c = raw[i]
+    for i in range(len(raw) + 1):
+        c = raw[i] if i < len(raw) else 44  # a comma after the end ends the last number
         if 48 <= c <= 57:
             if v > 100_000_000_000_000:  # no text is that long: let the slow path say so
                 return False, flat[:0], marks
@@ -374,12 +379,6 @@ def token_marks(raw: np.ndarray, n: int):
             neg = True
         elif not (c == 91 or c == 93 or c == 44 or c == 32 or c == 10 or c == 13 or c == 9):
             return False, flat[:0], marks
-    if in_num:
-        x = -v if neg else v
-        flat[k] = x
-        k += 1
-        if 0 <= x <= n:
-            marks[x] = 1
     return True, flat[:k], marks
 
 

@@ -34,7 +34,7 @@ _PUNCT_END = re.compile(r"[.!?؟…]+[»\"'”’)\]]*(?=\s)")
 
 def tokenize(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
     """Token spans of ``text[start:end]``, as offsets into ``text`` (the reference
-    implementation: ``segment`` computes the same spans with numpy)."""
+    implementation: ``segment`` computes the same spans in one compiled pass)."""
     return [m.span() for m in _TOKEN.finditer(text, start, len(text) if end is None else end)]
 
 

@@ -595,6 +595,18 @@ def _check_annotation(ann: Annotation, view: _DocView | None, ont: _Ont, ctx: _C
     # without a view every span goes to _check_span, which checks what the record says alone
     bounds, text = (view.bounds, view.text) if view is not None else (b"", "")
     n_bounds = len(bounds)
+
+    def span(i: int, items: str, suffix: str, start: int, end: int, stored: str, kind: str, seen: dict,
+             empty_code: str, what: str) -> None:
+        """A span (entity or trigger): on the text and its token boundaries, once a type."""
+        if not (0 <= start < end < n_bounds and bounds[start] and bounds[end] and text[start:end] == stored
+                and not stored.isspace()):
+            _check_span(ctx, view, f"$.{items}[{i}]{suffix}", start, end, stored, empty_code, what, strict_tokens)
+        key = (start, end, kind)
+        if key in seen:
+            _duplicate_span(ctx, key, seen[key], f"$.{items}[{i}]{suffix}", what, items)
+        else:
+            seen[key] = i
     entity_set = ont.entity_set
 
     entities: dict[str, Entity] = {}
@@ -608,14 +620,7 @@ def _check_annotation(ann: Annotation, view: _DocView | None, ont: _Ont, ctx: _C
         if etype not in entity_set:
             ctx.add("error", "unknown-entity-type", f"$.entities[{i}].type", etype,
                     f"unknown entity type {etype!r}", _allowed(ont.entity_types))
-        if not (0 <= start < end < n_bounds and bounds[start] and bounds[end] and text[start:end] == stored
-                and not stored.isspace()):
-            _check_span(ctx, view, f"$.entities[{i}]", start, end, stored, "empty-span", "entity span", strict_tokens)
-        key = (start, end, etype)
-        if key in seen_spans:
-            _duplicate_span(ctx, key, seen_spans[key], f"$.entities[{i}]", "entity span", "entities")
-        else:
-            seen_spans[key] = i
+        span(i, "entities", "", start, end, stored, etype, seen_spans, "empty-span", "entity span")
 
     event_ids: set[str] = set()
     seen_triggers: dict[tuple, int] = {}
@@ -629,15 +634,7 @@ def _check_annotation(ann: Annotation, view: _DocView | None, ont: _Ont, ctx: _C
             ctx.add("error", "unknown-event-type", f"$.events[{i}].type", etype, f"unknown event type {etype!r}",
                     _allowed(ont.event_types))
         t = ev.trigger
-        start, end, stored = t.start, t.end, t.text
-        if not (0 <= start < end < n_bounds and bounds[start] and bounds[end] and text[start:end] == stored
-                and not stored.isspace()):
-            _check_span(ctx, view, f"$.events[{i}].trigger", start, end, stored, "empty-trigger", "trigger", strict_tokens)
-        key = (start, end, etype)
-        if key in seen_triggers:
-            _duplicate_span(ctx, key, seen_triggers[key], f"$.events[{i}].trigger", "trigger", "events")
-        else:
-            seen_triggers[key] = i
+        span(i, "events", ".trigger", t.start, t.end, t.text, etype, seen_triggers, "empty-trigger", "trigger")
         if ev.attributes:
             _check_attributes(ctx, ev.attributes, i, ont)
         if ev.arguments:
