@@ -18,6 +18,7 @@ reason; shards appear atomically.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from array import array
@@ -55,6 +56,7 @@ class IngestOptions:
     boilerplate: bool = True
     near_duplicates: bool = True
     shard_size: int = 10_000
+    dedup_memory: int | None = 256 << 20  # bytes of dedup index kept in memory; past it, on disk
 
 
 class _Rejected(Exception):
@@ -355,6 +357,24 @@ class _KeyTable:
         v = _kernels.table_get(self._keys, self._vals, np.uint64(key & 0xFFFFFFFFFFFFFFFF))
         return None if v < 0 else int(v)
 
+    def full_after(self, n: int) -> bool:
+        """Whether ``n`` more keys make the table double."""
+        return (self._used + n) * 4 > 3 * len(self._keys)
+
+    def nbytes_after(self, n: int) -> int:
+        """Bytes of the table once ``n`` more keys are in (it doubles past 3/4 full)."""
+        cap = len(self._keys)
+        while (self._used + n) * 4 > 3 * cap:
+            cap *= 2
+        return 12 * cap
+
+    def items(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """The stored keys and values, a slice of the table at a time."""
+        for lo in range(0, len(self._keys), 1 << 16):
+            keys, vals = self._keys[lo : lo + (1 << 16)], self._vals[lo : lo + (1 << 16)]
+            used = keys != 0
+            yield keys[used], vals[used]
+
     def _grow(self) -> None:
         keys = np.zeros(2 * len(self._keys), dtype=np.uint64)
         vals = np.zeros(2 * len(self._keys), dtype=np.int32)
@@ -385,19 +405,34 @@ class _Strings:
         self._data += s.encode("utf-8", "surrogatepass")
         self._ends.append(len(self._data))
 
+    def nbytes(self) -> int:
+        return len(self._data) + 8 * len(self._ends)
+
 
 class _SeenIndex:
-    """What ingest remembers of the documents it kept: ids, text hashes, LSH bands."""
+    """What ingest remembers of the documents it kept: ids, text hashes, LSH bands.
 
-    def __init__(self) -> None:
+    In memory (compact tables, ~360 bytes a document) up to ``budget`` bytes; past it the
+    whole index moves to a scratch SQLite database in ``scratch`` (its page cache bounded)
+    and stays there, so ingest's memory stops growing with N. Both answer the same: a
+    test runs the same input through both.
+    """
+
+    def __init__(self, budget: int | None = None, scratch: Path | None = None) -> None:
         self.ids = _Strings()
         self._by_id = _KeyTable()
         self._by_text = _KeyTable()
         self._bands = _KeyTable()
+        self._budget = budget
+        self._scratch = scratch
+        self.disk: _DiskIndex | None = None
 
     def duplicate_of(self, doc_id: str, text_key: int) -> tuple[str, str] | None:
         """The kept document this one duplicates, and how; nothing is recorded here."""
-        first = self._by_id.get(_key64(doc_id.encode("utf-8")))
+        id_key = _key64(doc_id.encode("utf-8", "surrogatepass"))
+        if self.disk is not None:
+            return self.disk.duplicate_of(id_key, text_key)
+        first = self._by_id.get(id_key)
         if first is not None:
             return self.ids[first], "same id"
         first = self._by_text.get(text_key)
@@ -407,15 +442,109 @@ class _SeenIndex:
 
     def keep(self, doc_id: str, text_key: int, bands: bytes | None) -> str | None:
         """Record a kept document; the id of an earlier near-duplicate, if any."""
+        id_key = _key64(doc_id.encode("utf-8", "surrogatepass"))
+        if (self.disk is None and self._budget is not None and (self._grows() or not len(self.ids))
+                and self._bytes_after_keep() > self._budget):
+            self._spill()
+        if self.disk is not None:
+            return self.disk.keep(doc_id, id_key, text_key, bands)
         n = len(self.ids)
         self.ids.append(doc_id)
-        self._by_id.setdefault(_key64(doc_id.encode("utf-8")), n)
+        self._by_id.setdefault(id_key, n)
         self._by_text.setdefault(text_key, n)
         if bands is None:
             return None
         firsts = self._bands.setdefault_many(np.frombuffer(bands, dtype=np.uint64), n)
         earlier = np.flatnonzero(firsts != n)
         return self.ids[firsts[earlier[0]]] if len(earlier) else None
+
+    def _grows(self) -> bool:
+        """Whether keeping one more document doubles a table (the index grows in steps)."""
+        return self._bands.full_after(_kernels.BANDS) or self._by_id.full_after(1) or self._by_text.full_after(1)
+
+    def _bytes_after_keep(self) -> int:
+        return (self.ids.nbytes() + self._by_id.nbytes_after(1) + self._by_text.nbytes_after(1)
+                + self._bands.nbytes_after(_kernels.BANDS))
+
+    def _spill(self) -> None:
+        assert self._scratch is not None, "a memory budget needs a scratch folder"
+        fd, path = tempfile.mkstemp(prefix="dedup-", suffix=".sqlite", dir=self._scratch)
+        os.close(fd)
+        self.disk = _DiskIndex(Path(path), self.ids,
+                               [(_ID, self._by_id), (_TEXT, self._by_text), (_BAND, self._bands)])
+        self.ids = _Strings()
+        self._by_id = self._by_text = self._bands = _KeyTable(capacity=1)
+
+    def close(self) -> None:
+        if self.disk is not None:
+            self.disk.close()
+
+
+_ID, _TEXT, _BAND = 0, 1, 2
+
+
+def _signed(key: int) -> int:
+    """A 64-bit key as SQLite stores integers (signed), 0 read as 1 as the tables do."""
+    key = (key & 0xFFFFFFFFFFFFFFFF) or 1
+    return key - (1 << 64) if key >= 1 << 63 else key
+
+
+class _DiskIndex:
+    """The dedup index in SQLite: ``keys(kind, key) -> first document``, ``ids(n) -> id``."""
+
+    def __init__(self, path: Path, ids: _Strings, tables: list[tuple[int, "_KeyTable"]]):
+        import sqlite3
+
+        self._db = db = sqlite3.connect(path, isolation_level=None)
+        db.execute("PRAGMA journal_mode=OFF")  # scratch: a crash loses nothing that matters
+        db.execute("PRAGMA synchronous=OFF")
+        db.execute("PRAGMA cache_size=-65536")  # 64 MiB of pages at most
+        db.execute("CREATE TABLE ids(n INTEGER PRIMARY KEY, id TEXT NOT NULL)")
+        db.execute("CREATE TABLE keys(kind INTEGER, key INTEGER, first INTEGER NOT NULL, PRIMARY KEY(kind, key)) WITHOUT ROWID")
+        db.execute("BEGIN")
+        db.executemany("INSERT INTO ids VALUES (?, ?)", ((n, ids[n]) for n in range(len(ids))))
+        for kind, table in tables:
+            for keys, vals in table.items():
+                db.executemany("INSERT INTO keys VALUES (?, ?, ?)",
+                               zip([kind] * len(keys), keys.view(np.int64).tolist(), vals.tolist()))
+        self.count = len(ids)
+
+    def _id(self, n: int) -> str:
+        return self._db.execute("SELECT id FROM ids WHERE n = ?", (n,)).fetchone()[0]
+
+    def _first(self, kind: int, key: int) -> int | None:
+        row = self._db.execute("SELECT first FROM keys WHERE kind = ? AND key = ?", (kind, _signed(key))).fetchone()
+        return None if row is None else row[0]
+
+    def duplicate_of(self, id_key: int, text_key: int) -> tuple[str, str] | None:
+        first = self._first(_ID, id_key)
+        if first is not None:
+            return self._id(first), "same id"
+        first = self._first(_TEXT, text_key)
+        if first is not None:
+            return self._id(first), "same text after normalization"
+        return None
+
+    def keep(self, doc_id: str, id_key: int, text_key: int, bands: bytes | None) -> str | None:
+        db, n = self._db, self.count
+        self.count += 1
+        db.execute("INSERT INTO ids VALUES (?, ?)", (n, doc_id))
+        db.executemany("INSERT OR IGNORE INTO keys VALUES (?, ?, ?)", ((_ID, _signed(id_key), n), (_TEXT, _signed(text_key), n)))
+        if n % 10_000 == 0:
+            db.execute("COMMIT")
+            db.execute("BEGIN")
+        if bands is None:
+            return None
+        keys = [_signed(k) for k in np.frombuffer(bands, dtype=np.uint64).tolist()]
+        found = dict(db.execute(f"SELECT key, first FROM keys WHERE kind = {_BAND} AND key IN ({','.join('?' * len(keys))})", keys))
+        db.executemany("INSERT OR IGNORE INTO keys VALUES (?, ?, ?)", ((_BAND, k, n) for k in keys))
+        for k in keys:  # the first band (in band order) that an earlier document shares
+            if k in found:
+                return self._id(found[k])
+        return None
+
+    def close(self) -> None:
+        self._db.close()
 
 
 # --- the stage ------------------------------------------------------------------------
@@ -447,7 +576,6 @@ def ingest(
     report = IngestReport()
     rejects: list[bytes] = []
     duplicates: list[bytes] = []
-    seen = _SeenIndex()
     sources = list(sources)
     if not sources:
         raise CorpusError("nothing to ingest: give at least one file or folder")
@@ -462,7 +590,8 @@ def ingest(
     try:
         # shards appear together when the run ends, and the reports after them
         with ShardWriter(out, "documents", options.shard_size) as writer, \
-                tempfile.TemporaryDirectory(prefix=".ingest-spool-", dir=out) as spool:
+                tempfile.TemporaryDirectory(prefix=".ingest-spool-", dir=out) as spool, \
+                contextlib.closing(_SeenIndex(options.dedup_memory, Path(spool))) as seen:
             for item in _built(sources, options, jobs, Path(spool), writer.flush_copies):
                 bar.advance()
                 if isinstance(item, InputError):

@@ -9,6 +9,7 @@ import json
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -314,6 +315,53 @@ def test_parallel_jobs_give_the_same_output(tmp_path):
     assert len([n for n in names if n.startswith("documents-")]) == -(-one.documents // 7)
     for name in names:
         assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes(), name
+
+
+def test_the_dedup_index_on_disk_answers_as_the_one_in_memory(tmp_path):
+    # past its memory budget the index moves to SQLite: from the start (budget 1 byte),
+    # midway (when the band table would double past 200 KB) or never, the output is the same
+    import random as _random
+
+    rng = _random.Random(5)
+    words = BODY.split()
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(700):
+        text = f"{BODY}\nالوثيقة {i}." if i % 5 == 0 else " ".join(rng.choice(words) for _ in range(40)) + "."
+        (src / f"{i:03d}.txt").write_text(text, encoding="utf-8")
+    for i in (3, 401, 650):  # the same text again, early and after the move
+        (src / f"{i:03d}-again.txt").write_bytes((src / f"{i:03d}.txt").read_bytes())
+    records = [{"id": "same", "text": "نص أول مختلف تماما عن غيره."}, {"id": "same", "text": "نص ثان له المعرف نفسه."}]
+    (src / "z.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in records), encoding="utf-8")
+    outs = {}
+    for budget in (None, 1, 200_000):
+        out = tmp_path / f"out-{budget}"
+        report = ingest([src], out, IngestOptions(dedup_memory=budget), progress=False, stderr=io.StringIO())
+        assert not [p for p in out.iterdir() if p.name.startswith(".")]  # the scratch database went with the spool
+        outs[budget] = (report.documents, report.duplicates, report.near_duplicates,
+                        {p.name: p.read_bytes() for p in out.iterdir()})
+    assert outs[None][1] == 4 and outs[None][2] > 100
+    assert outs[1] == outs[None] and outs[200_000] == outs[None]
+
+
+def test_the_dedup_index_moves_to_disk_past_its_budget():
+    from corpus.ingest import _SeenIndex
+
+    import tempfile as _tempfile
+
+    with _tempfile.TemporaryDirectory() as scratch:
+        tiny = _SeenIndex(1, Path(scratch))
+        assert tiny.keep("a", 1, None) is None and tiny.disk is not None  # too small for even the empty tables
+        tiny.close()
+        seen = _SeenIndex(200_000, Path(scratch))
+        for n in range(2000):
+            bands = np.arange(8 * n, 8 * n + 8, dtype=np.uint64).tobytes()
+            assert seen.keep(f"d{n}", 10_000 + n, bands) is None
+        assert seen.disk is not None  # it did move
+        assert seen.duplicate_of("d7", 0) == ("d7", "same id")
+        assert seen.duplicate_of("new", 10_000 + 1999) == ("d1999", "same text after normalization")
+        assert seen.keep("e", 1, np.arange(8 * 1500 + 3, 8 * 1500 + 11, dtype=np.uint64).tobytes()) == "d1500"
+        seen.close()
 
 
 def test_a_worker_that_dies_fails_the_run_instead_of_hanging(tmp_path, monkeypatch):

@@ -26,10 +26,13 @@ from . import handle_errors, main
 @click.option("--no-near-duplicates", is_flag=True, help="Do not look for near-duplicates.")
 @click.option("--shard-size", default=10_000, show_default=True, help="Documents per JSONL shard.")
 @click.option("--jobs", "-j", default=1, show_default=True, help="Worker processes for normalization and segmentation.")
+@click.option("--dedup-memory", default=256, show_default=True, type=click.IntRange(min=1),
+              help="MiB of duplicate index kept in memory (~360 bytes a document); past it the index moves "
+                   "to a scratch SQLite file in OUT, so memory stops growing with the archive.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no summary.")
 @handle_errors
 def ingest_cmd(sources, out_dir, profile, harakat, tatweel, language, text_field, id_field, url_field, title_field,
-               published_field, author_field, no_boilerplate, no_near_duplicates, shard_size, jobs, quiet):
+               published_field, author_field, no_boilerplate, no_near_duplicates, shard_size, jobs, dedup_memory, quiet):
     """Ingest raw documents (.txt, .html/.htm, .jsonl, each optionally .gz; files or
     folders) into normalized Document records.
 
@@ -55,6 +58,7 @@ def ingest_cmd(sources, out_dir, profile, harakat, tatweel, language, text_field
         profile=prof, language=language,
         fields=JsonlFields(text=text_field, id=id_field, url=url_field, title=title_field, published=published_field, author=author_field),
         boilerplate=not no_boilerplate, near_duplicates=not no_near_duplicates, shard_size=shard_size,
+        dedup_memory=dedup_memory << 20,
     )
     report = ingest(sources, out_dir, options, jobs=jobs, progress=not quiet)
     if not quiet:
