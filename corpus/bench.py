@@ -415,12 +415,13 @@ def _input_bytes(folder: Path) -> int:
     return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
 
 
-def _stage_ingest(src: str, out: str, jobs: int) -> dict:
+def _stage_ingest(src: str, out: str, jobs: int, on_disk: bool = False) -> dict:
     import io
 
     from .ingest import IngestOptions, ingest
 
-    report = ingest([src], out, IngestOptions(), jobs=jobs, progress=False, stderr=io.StringIO())
+    options = IngestOptions(dedup_memory=0) if on_disk else IngestOptions()
+    report = ingest([src], out, options, jobs=jobs, progress=False, stderr=io.StringIO())
     return {"docs": report.documents, "rejected": report.rejected, "duplicates": report.duplicates,
             "near_duplicates": report.near_duplicates}
 
@@ -628,6 +629,7 @@ def _stage_datasets(documents: str, gold: str, out: str, limit: int | None) -> d
 # a stage's own imports only: importing corpus.ingest loads its compiled kernels (numba,
 # ~150 MiB of LLVM), which validate and release neither need nor should be charged for
 _PRELOAD_BASE = ("corpus.records", "msgspec", "numpy")
+_INGEST_ON_DISK = "ingest, dedup index on disk"
 _PRELOAD_INGEST = _PRELOAD_BASE + ("corpus.ingest",)
 _PRELOAD_VALIDATE = _PRELOAD_BASE + ("corpus.validate",)
 _PRELOAD_RELEASE = _PRELOAD_BASE + ("corpus.release", "pyarrow", "pyarrow.parquet", "datasets")
@@ -685,6 +687,11 @@ def _pipeline(work: Path, n: int, opts: BenchOptions, log: Callable[[str], None]
         res = run.run("ingest", _stage_ingest, str(src), str(docs), jobs, preload=_PRELOAD_INGEST, jobs=jobs, mb=mb)
         if res is None:
             return run.out  # nothing downstream can run without documents
+    if not opts.stages_only:
+        # the dedup index past its memory budget (here from the first document): SQLite on disk
+        run.run(_INGEST_ON_DISK, _stage_ingest, str(src), str(work / "documents-disk"), 1, True,
+                preload=_PRELOAD_INGEST, jobs=1, mb=mb)
+        shutil.rmtree(work / "documents-disk", ignore_errors=True)
     if not opts.keep:
         shutil.rmtree(src, ignore_errors=True)
     if not {"validate", "release"} & set(opts.stages):
