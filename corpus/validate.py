@@ -607,6 +607,7 @@ def _check_annotation(ann: Annotation, view: _DocView | None, ont: _Ont, ctx: _C
             _duplicate_span(ctx, key, seen[key], f"$.{items}[{i}]{suffix}", what, items)
         else:
             seen[key] = i
+
     entity_set = ont.entity_set
 
     entities: dict[str, Entity] = {}
