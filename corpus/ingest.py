@@ -481,6 +481,7 @@ class _SeenIndex:
 
 
 _ID, _TEXT, _BAND = 0, 1, 2
+_BANDS_FOUND = f"SELECT key, first FROM keys WHERE kind = {_BAND} AND key IN ({','.join('?' * _kernels.BANDS)})"
 
 
 def _signed(key: int) -> int:
@@ -507,41 +508,42 @@ class _DiskIndex:
             for keys, vals in table.items():
                 db.executemany("INSERT INTO keys VALUES (?, ?, ?)",
                                zip([kind] * len(keys), keys.view(np.int64).tolist(), vals.tolist()))
-        self.count = len(ids)
+        self.count = self._flushed = len(ids)
+        self._pending: list[tuple[int, str]] = []
 
     def _id(self, n: int) -> str:
+        if n >= self._flushed:
+            return self._pending[n - self._flushed][1]
         return self._db.execute("SELECT id FROM ids WHERE n = ?", (n,)).fetchone()[0]
 
-    def _first(self, kind: int, key: int) -> int | None:
-        row = self._db.execute("SELECT first FROM keys WHERE kind = ? AND key = ?", (kind, _signed(key))).fetchone()
-        return None if row is None else row[0]
-
     def duplicate_of(self, id_key: int, text_key: int) -> tuple[str, str] | None:
-        first = self._first(_ID, id_key)
-        if first is not None:
-            return self._id(first), "same id"
-        first = self._first(_TEXT, text_key)
-        if first is not None:
-            return self._id(first), "same text after normalization"
+        rows = dict(self._db.execute("SELECT kind, first FROM keys WHERE (kind = 0 AND key = ?) OR (kind = 1 AND key = ?)",
+                                     (_signed(id_key), _signed(text_key))))
+        if _ID in rows:
+            return self._id(rows[_ID]), "same id"
+        if _TEXT in rows:
+            return self._id(rows[_TEXT]), "same text after normalization"
         return None
 
     def keep(self, doc_id: str, id_key: int, text_key: int, bands: bytes | None) -> str | None:
         db, n = self._db, self.count
         self.count += 1
-        db.execute("INSERT INTO ids VALUES (?, ?)", (n, doc_id))
-        db.executemany("INSERT OR IGNORE INTO keys VALUES (?, ?, ?)", ((_ID, _signed(id_key), n), (_TEXT, _signed(text_key), n)))
-        if n % 10_000 == 0:
+        self._pending.append((n, doc_id))
+        rows = [(_ID, _signed(id_key), n), (_TEXT, _signed(text_key), n)]
+        match = None
+        if bands is not None:
+            keys = [_signed(k) for k in np.frombuffer(bands, dtype=np.uint64).tolist()]
+            found = dict(db.execute(_BANDS_FOUND, keys))
+            # the first band (in band order) that an earlier document shares
+            match = next((self._id(found[k]) for k in keys if k in found), None)
+            rows += [(_BAND, k, n) for k in keys]
+        db.executemany("INSERT OR IGNORE INTO keys VALUES (?, ?, ?)", rows)
+        if len(self._pending) >= 4096:  # ids go in batches; _id reads the batch not yet written
+            db.executemany("INSERT INTO ids VALUES (?, ?)", self._pending)
+            self._flushed, self._pending = self.count, []
             db.execute("COMMIT")
             db.execute("BEGIN")
-        if bands is None:
-            return None
-        keys = [_signed(k) for k in np.frombuffer(bands, dtype=np.uint64).tolist()]
-        found = dict(db.execute(f"SELECT key, first FROM keys WHERE kind = {_BAND} AND key IN ({','.join('?' * len(keys))})", keys))
-        db.executemany("INSERT OR IGNORE INTO keys VALUES (?, ?, ?)", ((_BAND, k, n) for k in keys))
-        for k in keys:  # the first band (in band order) that an earlier document shares
-            if k in found:
-                return self._id(found[k])
-        return None
+        return match
 
     def close(self) -> None:
         self._db.close()
