@@ -13,7 +13,13 @@ boilerplate is kept as a raw span with its reason.
 after normalization) are kept once and reported; near-duplicates (MinHash over word
 5-grams, LSH with 8 bands of 8 rows: Jaccard 0.8 is flagged with probability 0.77,
 0.5 with 0.03) are flagged with the id they resemble; rejects are written with their
-reason; shards appear atomically.
+reason; shards appear atomically. The dedup index stays in memory (~360 bytes a kept
+document) up to ``IngestOptions.dedup_memory`` and moves to a scratch SQLite file past
+it, so memory is bounded whatever the size of the archive.
+
+With ``jobs`` > 1, forked workers read, build and encode chunks of documents and spool the
+records to files; the parent deduplicates in input order and copies the kept records into
+the shards (the output is the same as with one process, byte for byte).
 """
 
 from __future__ import annotations
