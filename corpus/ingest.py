@@ -597,7 +597,7 @@ def ingest(
     bar = _progress(progress)
     try:
         # shards appear together when the run ends, and the reports after them
-        with ShardWriter(out, "documents", options.shard_size) as writer, \
+        with ShardWriter(out, "documents", options.shard_size, index=True) as writer, \
                 tempfile.TemporaryDirectory(prefix=".ingest-spool-", dir=out) as spool, \
                 contextlib.closing(_SeenIndex(options.dedup_memory, Path(spool))) as seen:
             for item in _built(sources, options, jobs, Path(spool), writer.flush_copies):
@@ -615,9 +615,9 @@ def ingest(
                 similar = seen.keep(item.id, item.text_key, item.bands)
                 if similar is None:
                     if item.line is None:
-                        writer.write_copy(item.src, item.at, item.size)
+                        writer.write_copy(item.src, item.at, item.size, item.id)
                     else:
-                        writer.write_line(item.line)
+                        writer.write_line(item.line, item.id)
                 else:
                     report.near_duplicates += 1
                     line = item.line if item.line is not None else os.pread(item.src, item.size, item.at)[:-1]

@@ -15,7 +15,8 @@ import msgspec
 from .errors import InputError
 from .records import encode
 
-__all__ = ["atomic_write", "atomic_stream", "jsonl_lines", "ShardWriter", "iter_jsonl", "jsonl_files", "write_jsonl", "SIDECARS"]
+__all__ = ["atomic_write", "atomic_stream", "jsonl_lines", "ShardWriter", "ShardIndex", "read_shard_index", "iter_jsonl",
+           "jsonl_files", "write_jsonl", "SIDECARS"]
 
 #: reports that ingest, import and adjudicate write beside their records; never records themselves
 SIDECARS = frozenset({"rejects.jsonl", "duplicates.jsonl", "repairs.jsonl", "warnings.jsonl", "conflicts.jsonl",
@@ -71,6 +72,30 @@ def atomic_write(path: str | Path, data: bytes | str) -> None:
         raise
 
 
+class ShardIndex(msgspec.Struct):
+    """Where each record of a shard starts: ``keys[i]``'s line is at byte ``offsets[i]``."""
+
+    shard: str
+    size: int
+    mtime_ns: int
+    keys: list[str]
+    offsets: list[int]
+
+
+def read_shard_index(shard: Path) -> ShardIndex | None:
+    """The index beside ``shard`` if it still describes it (same name, size and
+    modification time), else None: a shard edited, copied without its times, or rewritten
+    is read the slow way."""
+    try:
+        idx = msgspec.json.decode(shard.with_suffix(".idx").read_bytes(), type=ShardIndex)
+        st = shard.stat()
+    except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    if idx.shard != shard.name or idx.size != st.st_size or idx.mtime_ns != st.st_mtime_ns or len(idx.keys) != len(idx.offsets):
+        return None
+    return idx
+
+
 class ShardWriter:
     """Writes records to ``DIR/PREFIX-00000.jsonl`` shards of at most ``shard_size`` lines.
 
@@ -78,10 +103,17 @@ class ShardWriter:
     when the writer closes without an exception: then the new shards replace those of an
     earlier run with the same prefix, and stale ones (of an earlier, larger run) go. A
     run that fails or is interrupted leaves DIR as it was, and no half-written shard.
+
+    With ``index``, each shard gets a ``PREFIX-00000.idx`` beside it: the ``key`` given
+    with each record (a document's id) and the byte offset of its line, with the shard's
+    size and modification time, so that a reader (``read_shard_index``) finds records
+    without parsing the shard, and knows when the index no longer describes it.
     """
 
-    def __init__(self, out_dir: str | Path, prefix: str, shard_size: int = 10_000):
+    def __init__(self, out_dir: str | Path, prefix: str, shard_size: int = 10_000, *, index: bool = False):
         self.out_dir = Path(out_dir)
+        self._index: tuple[list[str], list[int]] | None = ([], []) if index else None
+        self._offset = 0
         self.prefix = prefix
         self.shard_size = shard_size
         self.count = 0
@@ -98,17 +130,17 @@ class ShardWriter:
         return self
 
     def write(self, record: msgspec.Struct) -> None:
-        self.write_line(encode(record))
+        self.write_line(encode(record), getattr(record, "id", None))
 
-    def write_line(self, line: bytes) -> None:
+    def write_line(self, line: bytes, key: str | None = None) -> None:
         """Write one already encoded record (without its newline)."""
         f = self._current()
         self.flush_copies()
         f.write(line)
         f.write(b"\n")
-        self._wrote_one()
+        self._wrote_one(len(line) + 1, key)
 
-    def write_copy(self, src_fd: int, offset: int, size: int) -> None:
+    def write_copy(self, src_fd: int, offset: int, size: int, key: str | None = None) -> None:
         """Write one encoded record (with its newline) that lies in the open file
         ``src_fd`` at ``offset``. Records that follow each other there are copied
         together, by the kernel (``os.copy_file_range``: the bytes never enter this
@@ -121,7 +153,7 @@ class ShardWriter:
         else:
             self.flush_copies()
             self._pending = [src_fd, offset, offset + size]
-        self._wrote_one()
+        self._wrote_one(size, key)
 
     def flush_copies(self) -> None:
         """Copy the records ``write_copy`` has not copied yet."""
@@ -150,7 +182,13 @@ class ShardWriter:
             self._staged.append(path)
         return self._file
 
-    def _wrote_one(self) -> None:
+    def _wrote_one(self, size: int, key: str | None) -> None:
+        if self._index is not None:
+            if key is None:
+                raise ValueError("an indexed ShardWriter needs the key of every record")
+            self._index[0].append(key)
+            self._index[1].append(self._offset)
+        self._offset += size
         self.count += 1
         self._in_shard += 1
         if self._in_shard >= self.shard_size:
@@ -162,7 +200,14 @@ class ShardWriter:
         self._file.flush()
         os.fsync(self._file.fileno())
         self._file.close()
-        self._file, self._in_shard = None, 0
+        self._file, self._in_shard, self._offset = None, 0, 0
+        if self._index is not None:
+            shard = self._staged[-1]
+            st = shard.stat()
+            ids, offsets = self._index
+            atomic_write(shard.with_suffix(".idx"), msgspec.json.encode(ShardIndex(
+                shard=shard.name, size=st.st_size, mtime_ns=st.st_mtime_ns, keys=ids, offsets=offsets)))
+            self._index = ([], [])
 
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
@@ -174,11 +219,17 @@ class ShardWriter:
                 self._seal()
             for staged in self._staged:
                 target = self.out_dir / staged.name
+                if self._index is not None:  # the index first: a shard is never newer than it
+                    os.replace(staged.with_suffix(".idx"), target.with_suffix(".idx"))
                 os.replace(staged, target)
                 self.paths.append(target)
-            # shards of an earlier, larger run with the same prefix are stale
+            # shards of an earlier, larger run with the same prefix are stale, and indexes
+            # of shards that are no longer (or no longer indexed)
             for old in self.out_dir.glob(f"{self.prefix}-*.jsonl"):
                 if old not in self.paths:
+                    old.unlink()
+            for old in self.out_dir.glob(f"{self.prefix}-*.idx"):
+                if self._index is None or old.with_suffix(".jsonl") not in self.paths:
                     old.unlink()
         finally:
             if self._staging is not None:

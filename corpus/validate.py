@@ -60,7 +60,7 @@ import msgspec
 
 from . import _kernels
 from .errors import InputError
-from .io import jsonl_files
+from .io import jsonl_files, read_shard_index
 from .ontology import Ontology, load_ontology
 from .records import (
     Annotation, Document, Entity, Event, decode_document, encode, from_raw, text_sha256, to_dict, to_raw,
@@ -1042,8 +1042,14 @@ def validate_paths(
     with_annotations: list[tuple[int, bool]] = []  # (file number, holds other records too)
     seen_docs = _SeenLater(index.io)
     try:
-        # pass 0: lookup-only documents, indexed by location (the probe decodes the id only)
+        # pass 0: lookup-only documents, indexed by location: from the shard's index when
+        # ingest wrote one that still describes it, else by a probe that decodes the id only
         for k, path in enumerate(lookup, len(files)):
+            shard_index = read_shard_index(path) if path.suffix != ".gz" else None
+            if shard_index is not None:
+                for rid, offset in zip(shard_index.keys, shard_index.offsets):
+                    index.add_offset(rid, k, offset)
+                continue
             for n, offset, line in _lines(path):
                 kind, rid = _kind(line)
                 if kind == "document" and isinstance(rid, str):

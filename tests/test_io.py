@@ -73,3 +73,40 @@ def test_a_run_with_fewer_shards_replaces_the_earlier_ones_and_a_failed_one_chan
             raise KeyboardInterrupt
     assert sorted(p.name for p in tmp_path.iterdir()) == ["documents-00000.jsonl"]
     assert (tmp_path / "documents-00000.jsonl").read_bytes() == before
+
+
+def test_shard_index_points_at_each_record_and_goes_stale_with_its_shard(tmp_path):
+    import os
+
+    from corpus.io import read_shard_index
+
+    docs = [document_from_text(f"نص رقم {i}.", doc_id=f"d{i}") for i in range(5)]
+    with ShardWriter(tmp_path, "documents", shard_size=2, index=True) as w:
+        for d in docs[:4]:
+            w.write(d)
+        w.write_line(b'{"id":"d4"}', "d4")  # an encoded line with its key
+    shards = sorted(tmp_path.glob("documents-*.jsonl"))
+    assert [p.name for p in sorted(tmp_path.glob("documents-*.idx"))] == [p.with_suffix(".idx").name for p in shards]
+    for shard in shards:
+        idx = read_shard_index(shard)
+        data = shard.read_bytes()
+        for key, offset in zip(idx.keys, idx.offsets):
+            line = data[offset:data.index(b"\n", offset)]
+            assert (b'"id":"%s"' % key.encode()) in line
+    assert read_shard_index(shards[0]).keys == ["d0", "d1"] and read_shard_index(shards[2]).keys == ["d4"]
+    with open(shards[1], "ab") as f:  # the shard changed: its index no longer describes it
+        f.write(b"\n")
+    assert read_shard_index(shards[1]) is None
+    st = shards[0].stat()
+    os.utime(shards[0], ns=(st.st_atime_ns, st.st_mtime_ns + 1))
+    assert read_shard_index(shards[0]) is None
+    # a later, smaller run leaves no index of a shard that is gone; an unindexed run none at all
+    with ShardWriter(tmp_path, "documents", shard_size=2, index=True) as w:
+        w.write(docs[0])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["documents-00000.idx", "documents-00000.jsonl"]
+    with ShardWriter(tmp_path, "documents") as w:
+        w.write(docs[0])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["documents-00000.jsonl"]
+    with pytest.raises(ValueError, match="needs the key"):
+        with ShardWriter(tmp_path / "k", "documents", index=True) as w:
+            w.write_line(b"{}")

@@ -196,6 +196,38 @@ def test_documents_found_in_lookup_folders_and_gzip(tmp_path):
     assert [p.code for p in validate_paths([tmp_path / "ann.jsonl"], documents=[tmp_path / "docs"])] == ["stale-text"]
 
 
+def test_lookup_shards_are_found_through_their_index_while_it_describes_them(tmp_path):
+    import os
+
+    from corpus.io import ShardWriter
+
+    docs = [document_from_text(TEXT.replace("الموصل", city), doc_id=f"d{i}")
+            for i, city in enumerate(["الموصل", "الرقة", "بغداد"])]
+    with ShardWriter(tmp_path / "docs", "documents", index=True) as w:  # as ingest writes them
+        for d in docs:
+            w.write(d)
+    anns = [_ann(d, [("GPE", c)], aid=f"a{i}") for i, (d, c) in enumerate(zip(docs, ["الموصل", "الرقة", "بغداد"]))]
+    (tmp_path / "ann.jsonl").write_bytes(b"".join(encode(a) + b"\n" for a in anns))
+
+    def codes():
+        return [p.code for p in validate_paths([tmp_path / "ann.jsonl"], documents=[tmp_path / "docs"])]
+
+    shard, idx = tmp_path / "docs/documents-00000.jsonl", tmp_path / "docs/documents-00000.idx"
+    assert codes() == []
+    kept = idx.read_bytes()
+    idx.unlink()
+    assert codes() == []  # without the index the shard is read line by line: the same answer
+    # an index that lies (d0 and d1 swapped) but still matches the shard's size and time is
+    # believed: that is what shows it is read
+    lie = json.loads(kept)
+    lie["offsets"][0], lie["offsets"][1] = lie["offsets"][1], lie["offsets"][0]
+    idx.write_text(json.dumps(lie), encoding="utf-8")
+    assert codes() != []
+    st = shard.stat()
+    os.utime(shard, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))  # the shard changed since
+    assert codes() == []
+
+
 def test_duplicates_in_gzip_and_hash_collisions(tmp_path, monkeypatch):
     """Duplicate ids are found from a hash table after each pass; ids that only share a
     hash are not duplicates, and a lookup finds the right one of them."""
