@@ -22,6 +22,7 @@ Every removed line is returned with its reason, so the document keeps it as a ra
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -74,6 +75,13 @@ def _classify(line: str, arabic_doc: bool, short_words: int) -> str:
         return "blank"
     if len(stripped) > 200:  # furniture lines are short; a long line is a paragraph
         return "body"
+    return _classify_short(stripped, arabic_doc, short_words)
+
+
+@functools.lru_cache(maxsize=8192)
+def _classify_short(stripped: str, arabic_doc: bool, short_words: int) -> str:
+    """The kind of a short stripped line. Remembered: furniture is the same lines on every
+    page of a site, and the marker search is the costliest step of ingest's Python."""
     m = _MARKER_RE.search(stripped)
     if m:
         return f"footer-marker:{m.lastgroup.replace('_', '-')}"

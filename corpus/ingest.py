@@ -44,7 +44,7 @@ from .errors import CorpusError, InputError
 from .io import ShardWriter, atomic_write
 from .normalize import Profile, clean_whitespace, get_profile
 from .offsets import EditBuilder, OffsetMap, compose
-from .readers import JsonlFields, RawDoc, ReadOptions, find_inputs, format_of, read_path
+from .readers import JsonlFields, RawDoc, ReadOptions, _inputs, read_path
 from .records import DOC_ID, Document, Extraction, Metadata, Normalization, Removed, Source, decode_document, encode
 from .schemas import SCHEMA_VERSION
 from .segment import _bmp_tables, _code_points, _segment_cps
@@ -182,27 +182,26 @@ class _File(NamedTuple):
     """A whole-file input (.txt, .html, gzipped or not), read where it is transformed."""
 
     where: str  # its path as the user named it (a folder argument prefixes its files)
+    fmt: str | None
+    compression: str | None
 
 
 def _units(sources: Iterable[str | Path], options: IngestOptions) -> Iterator[_File | RawDoc | InputError]:
     """Units of work: whole files are read by the worker that builds them (so that reading
     and decoding run in parallel too); JSONL files are split into their lines here."""
     read_options = ReadOptions(fields=options.fields)
-    sources = list(sources)
-    named = {str(Path(s)) for s in sources}  # found by walking a folder, a file exists
-    for path in find_inputs(sources):
-        where = str(path)  # as the user named it (a folder argument prefixes its files)
-        if where in named and not path.exists():
+    for where, fmt, compression, named in _inputs(list(sources)):
+        if named and not os.path.exists(where):
             yield InputError(where, "no such file or directory")
-        elif format_of(path)[0] == "jsonl":
-            yield from read_path(path, where, read_options)
+        elif fmt == "jsonl":
+            yield from read_path(Path(where), where, read_options, known=(fmt, compression))
         else:
-            yield _File(where)
+            yield _File(where, fmt, compression)
 
 
 def _read_unit(unit: _File | RawDoc | InputError, read_options: ReadOptions) -> Iterator[RawDoc | InputError]:
     if isinstance(unit, _File):
-        yield from read_path(Path(unit.where), unit.where, read_options)
+        yield from read_path(Path(unit.where), unit.where, read_options, known=(unit.fmt, unit.compression))
     else:
         yield unit
 
@@ -214,6 +213,7 @@ class _Built(NamedTuple):
     id: str
     path: str
     text_key: int
+    id_key: int
     bands: bytes | None  # the 8 LSH band keys of its MinHash signature, uint64 (made in the worker)
     src: int = -1  # the open chunk file holding the record, and where: ``at``, ``size``
     at: int = 0  # (with its newline)
@@ -234,7 +234,8 @@ def _transform(unit: _File | RawDoc | InputError, options: IngestOptions) -> _Bu
     if options.near_duplicates:
         keys = np.empty(_kernels.BANDS, dtype=np.uint64)
         bands = keys.tobytes() if _kernels.band_keys(cps, starts, ends, keys) else None  # bytes pickle cheaper
-    return _Built(encode(doc), doc.id, doc.source.path, _key64(doc.text.encode("utf-8")), bands)
+    return _Built(encode(doc), doc.id, doc.source.path, _key64(doc.text.encode("utf-8", "surrogatepass")),
+                  _key64(doc.id.encode("utf-8")), bands)
 
 
 def _built(
@@ -433,9 +434,9 @@ class _SeenIndex:
         self._scratch = scratch
         self.disk: _DiskIndex | None = None
 
-    def duplicate_of(self, doc_id: str, text_key: int) -> tuple[str, str] | None:
-        """The kept document this one duplicates, and how; nothing is recorded here."""
-        id_key = _key64(doc_id.encode("utf-8", "surrogatepass"))
+    def duplicate_of(self, id_key: int, text_key: int) -> tuple[str, str] | None:
+        """The kept document this one duplicates (by the 64-bit hashes of its id and text),
+        and how; nothing is recorded here."""
         if self.disk is not None:
             return self.disk.duplicate_of(id_key, text_key)
         first = self._by_id.get(id_key)
@@ -446,9 +447,8 @@ class _SeenIndex:
             return self.ids[first], "same text after normalization"
         return None
 
-    def keep(self, doc_id: str, text_key: int, bands: bytes | None) -> str | None:
+    def keep(self, doc_id: str, id_key: int, text_key: int, bands: bytes | None) -> str | None:
         """Record a kept document; the id of an earlier near-duplicate, if any."""
-        id_key = _key64(doc_id.encode("utf-8", "surrogatepass"))
         if (self.disk is None and self._budget is not None and (self._grows() or not len(self.ids))
                 and self._bytes_after_keep() > self._budget):
             self._spill()
@@ -605,14 +605,14 @@ def ingest(
                 if isinstance(item, InputError):
                     reject(item)
                     continue
-                dup = seen.duplicate_of(item.id, item.text_key)
+                dup = seen.duplicate_of(item.id_key, item.text_key)
                 if dup is not None:
                     first, kind = dup
                     report.duplicates += 1
                     stderr.write(f"duplicate: {item.path} ({item.id}) is {kind} as {first}; kept once\n")
                     duplicates.append(msgspec.json.encode({"id": item.id, "source": item.path, "duplicate_of": first, "kind": kind}))
                     continue
-                similar = seen.keep(item.id, item.text_key, item.bands)
+                similar = seen.keep(item.id, item.id_key, item.text_key, item.bands)
                 if similar is None:
                     if item.line is None:
                         writer.write_copy(item.src, item.at, item.size, item.id)

@@ -288,14 +288,22 @@ def format_of(path: str | Path) -> tuple[str | None, str | None]:
 
 def find_inputs(sources: list[str | Path]) -> Iterator[Path]:
     """Input files of the given files and folders, in a stable order."""
+    for where, _, _, _ in _inputs(sources):
+        yield Path(where)
+
+
+def _inputs(sources: list[str | Path]) -> Iterator[tuple[str, str | None, str | None, bool]]:
+    """``(path, format, compression, named)`` of the input files: ``named`` when the user
+    named the file itself (so it may not exist); a folder's files are found by walking it."""
     for src in sources:
         p = Path(src)
         if p.is_dir():
             for f in sorted(_walk(str(p))):
-                if format_of(f)[0] is not None:
-                    yield Path(f)
+                fmt, compression = format_of(f)
+                if fmt is not None:
+                    yield f, fmt, compression, False
         else:
-            yield p
+            yield (str(p), *format_of(str(p)), True)
 
 
 def _walk(folder: str) -> Iterator[str]:
@@ -311,9 +319,11 @@ def _walk(folder: str) -> Iterator[str]:
                 yield entry.path
 
 
-def read_path(path: Path, where: str, options: ReadOptions, fmt: str | None = None) -> Iterator[RawDoc | InputError]:
-    """Read one input file; errors of the whole file come back as one InputError item."""
-    detected, compression = format_of(path)
+def read_path(path: Path, where: str, options: ReadOptions, fmt: str | None = None,
+              known: tuple[str | None, str | None] | None = None) -> Iterator[RawDoc | InputError]:
+    """Read one input file; errors of the whole file come back as one InputError item.
+    ``known`` is ``format_of(path)`` when the caller has it already."""
+    detected, compression = known or format_of(path)
     fmt = fmt or detected
     if fmt not in READERS:
         yield InputError(where, f"unknown input format (suffix {''.join(path.suffixes) or 'none'}); allowed: .txt, .html, .htm, .jsonl, and these with .gz")

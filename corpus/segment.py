@@ -96,8 +96,10 @@ def _spans(text: str, cps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     from . import _kernels
 
     table, alnum = _bmp_tables()
-    if len(text.encode("utf-16-le", "surrogatepass")) == 2 * len(text):  # BMP only: the common case
+    try:  # BMP only, the common case: an astral code point is past the table's end
         return _kernels.segment(cps, table[cps], alnum, _NO_ASTRAL)
+    except IndexError:
+        pass
     astral = np.flatnonzero(cps > 0xFFFF)
     cls = table[np.where(cps > 0xFFFF, 0, cps)]
     for i in astral.tolist():

@@ -357,22 +357,25 @@ def test_the_dedup_index_on_disk_answers_as_the_one_in_memory(tmp_path):
 
 
 def test_the_dedup_index_moves_to_disk_past_its_budget():
-    from corpus.ingest import _SeenIndex
-
     import tempfile as _tempfile
+
+    from corpus.ingest import _key64, _SeenIndex
+
+    def key(doc_id):
+        return _key64(doc_id.encode())
 
     with _tempfile.TemporaryDirectory() as scratch:
         tiny = _SeenIndex(1, Path(scratch))
-        assert tiny.keep("a", 1, None) is None and tiny.disk is not None  # too small for even the empty tables
+        assert tiny.keep("a", key("a"), 1, None) is None and tiny.disk is not None  # too small for even the empty tables
         tiny.close()
         seen = _SeenIndex(200_000, Path(scratch))
         for n in range(2000):
             bands = np.arange(8 * n, 8 * n + 8, dtype=np.uint64).tobytes()
-            assert seen.keep(f"d{n}", 10_000 + n, bands) is None
+            assert seen.keep(f"d{n}", key(f"d{n}"), 10_000 + n, bands) is None
         assert seen.disk is not None  # it did move
-        assert seen.duplicate_of("d7", 0) == ("d7", "same id")
-        assert seen.duplicate_of("new", 10_000 + 1999) == ("d1999", "same text after normalization")
-        assert seen.keep("e", 1, np.arange(8 * 1500 + 3, 8 * 1500 + 11, dtype=np.uint64).tobytes()) == "d1500"
+        assert seen.duplicate_of(key("d7"), 0) == ("d7", "same id")
+        assert seen.duplicate_of(key("new"), 10_000 + 1999) == ("d1999", "same text after normalization")
+        assert seen.keep("e", key("e"), 1, np.arange(8 * 1500 + 3, 8 * 1500 + 11, dtype=np.uint64).tobytes()) == "d1500"
         seen.close()
 
 
