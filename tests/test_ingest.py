@@ -302,21 +302,25 @@ def _outputs(folder: Path) -> dict:
     return out
 
 
+def _mixed_corpus(src: Path, n: int, every: int, words: int, seed: int) -> Path:
+    """``n`` text files: every ``every``-th one BODY with its number (near-duplicates of
+    each other), the others ``words`` random words of BODY (unlike anything else)."""
+    rng = random.Random(seed)
+    vocabulary = BODY.split()
+    src.mkdir()
+    for i in range(n):
+        if i % every == 0:
+            text = f"{BODY}\nالوثيقة {i}."
+        else:
+            text = " ".join(rng.choice(vocabulary) for _ in range(words)) + "."
+        (src / f"{i:03d}.txt").write_text(text, encoding="utf-8")
+    return src
+
+
 def test_parallel_jobs_give_the_same_output(tmp_path):
     # several chunks of work (128 documents a task), several shards, and every kind of
     # outcome: kept, near-duplicate (re-encoded by the parent), exact duplicate, rejected
-    import random as _random
-
-    rng = _random.Random(3)
-    words = BODY.split()
-    src = tmp_path / "src"
-    src.mkdir()
-    for i in range(300):
-        if i % 3 == 0:
-            text = f"{BODY}\nالوثيقة {i}."  # near-duplicates of each other
-        else:
-            text = " ".join(rng.choice(words) for _ in range(60)) + "."
-        (src / f"{i:03d}.txt").write_text(text, encoding="utf-8")
+    src = _mixed_corpus(tmp_path / "src", 300, every=3, words=60, seed=3)
     (src / "dup.txt").write_bytes((src / "001.txt").read_bytes())
     (src / "empty.txt").write_bytes(b"")
     options = IngestOptions(shard_size=7)
@@ -333,15 +337,7 @@ def test_parallel_jobs_give_the_same_output(tmp_path):
 def test_the_dedup_index_on_disk_answers_as_the_one_in_memory(tmp_path):
     # past its memory budget the index moves to SQLite: from the start (budget 1 byte),
     # midway (when the band table would double past 200 KB) or never, the output is the same
-    import random as _random
-
-    rng = _random.Random(5)
-    words = BODY.split()
-    src = tmp_path / "src"
-    src.mkdir()
-    for i in range(700):
-        text = f"{BODY}\nالوثيقة {i}." if i % 5 == 0 else " ".join(rng.choice(words) for _ in range(40)) + "."
-        (src / f"{i:03d}.txt").write_text(text, encoding="utf-8")
+    src = _mixed_corpus(tmp_path / "src", 700, every=5, words=40, seed=5)
     for i in (3, 401, 650):  # the same text again, early and after the move
         (src / f"{i:03d}-again.txt").write_bytes((src / f"{i:03d}.txt").read_bytes())
     records = [{"id": "same", "text": "نص أول مختلف تماما عن غيره."}, {"id": "same", "text": "نص ثان له المعرف نفسه."}]
