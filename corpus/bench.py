@@ -958,12 +958,16 @@ _HEAD = """# Benchmarks
 Written by `corpus bench` (corpus/bench.py); each section is replaced when its benchmark
 runs again, the others are kept (the Findings at the end are written by hand). Throughput is in MB/s of 10^6 bytes of input; peak RSS is
 the high-water mark of each stage's own process (VmHWM), and of its largest worker
-process when it has some. Every stage and baseline runs in a fresh process.
+process when it has some. Every stage and baseline runs in a fresh process; its imports
+are not timed (for ingest and validate that includes loading their compiled kernels:
+numba, ~0.5 s and ~150 MiB of LLVM, which are in their peak RSS).
 
 What is measured:
 
 - **ingest**: plain-text files (one a document) to Document shards: decoding, normalization,
-  boilerplate removal, segmentation, exact and near-duplicate detection.
+  boilerplate removal, segmentation, exact and near-duplicate detection. **ingest, dedup
+  index on disk**: the same with the duplicate index in its bounded-memory mode (SQLite)
+  from the first document (`--dedup-memory` past its budget).
 - **validate**: every annotation against the schema, its document's text (offsets, span
   texts, tokens) and the ontology (`validate_paths`, streaming).
 - **release**: documents + gold to the four Parquet configs with splits, card, datasheet,
