@@ -86,11 +86,11 @@ def test_every_target_has_a_ratio_and_a_verdict(bench_run):
 def test_report_keeps_other_sections(tmp_path, bench_run):
     _, result, _ = bench_run
     out = tmp_path / "B.md"
-    write_report(out, "studio", "## Label Studio\n\nfigures\n", result["machine"])
-    write_report(out, "pipeline-n50", "## Pipeline at N = 50\n\nfirst\n", result["machine"])
-    write_report(out, "pipeline-n50", "## Pipeline at N = 50\n\nsecond\n", result["machine"])
+    write_report(out, "studio", "## Label Studio\n\nstudio-figures\n", result["machine"])
+    write_report(out, "pipeline-n50", "## Pipeline at N = 50\n\nfirst-run-figures\n", result["machine"])
+    write_report(out, "pipeline-n50", "## Pipeline at N = 50\n\nsecond-run-figures\n", result["machine"])
     text = out.read_text(encoding="utf-8")
-    assert "figures" in text and "second" in text and "first" not in text
+    assert "studio-figures" in text and "second-run-figures" in text and "first-run-figures" not in text
     assert text.index("## Machine") < text.index("## Pipeline") < text.index("## Label Studio")
 
 
