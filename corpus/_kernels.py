@@ -11,14 +11,37 @@ Python).
 
 Compiled once per machine and cached beside this file (numba ``cache=True``, a few
 seconds the first time); importing this module loads every kernel (``_load``), so forked
-workers start ready. Only ingest and validate import it: numba's ~150 MiB of LLVM are
-not paid by the other commands.
+workers start ready. Ingest, validate and segmentation (``corpus.segment``, loaded on its
+first call) import it; the other commands do not pay numba's ~150 MiB of LLVM.
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
+
 import numpy as np
-from numba import njit
+
+
+def _cache_dir() -> None:
+    """numba caches beside this file, else under the user's cache folder, and refuses to
+    compile a cached kernel when neither is writable (a read-only install, no HOME): then
+    a folder of the temporary directory is named instead."""
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return
+    here = Path(__file__).parent
+    for folder in (here / "__pycache__", here, Path.home() / ".cache"):
+        try:
+            if folder.is_dir() and os.access(folder, os.W_OK):
+                return
+        except (OSError, RuntimeError):  # no home folder
+            continue
+    os.environ["NUMBA_CACHE_DIR"] = str(Path(tempfile.gettempdir()) / f"corpus-numba-{os.getuid() if hasattr(os, 'getuid') else 0}")
+
+
+_cache_dir()
+from numba import njit  # noqa: E402  (after NUMBA_CACHE_DIR is settled)
 
 # character classes (corpus.segment builds the table)
 _SPACE, _MARK, _DIGIT, _LETTER, _SEP, _OTHER = 0, 1, 2, 3, 4, 5

@@ -15,10 +15,11 @@ after normalization) are kept once and reported; near-duplicates (MinHash over w
 0.5 with 0.03) are flagged with the id they resemble; rejects are written with their
 reason; shards appear atomically. The dedup index stays in memory (~360 bytes a kept
 document) up to ``IngestOptions.dedup_memory`` and moves to a scratch SQLite file past
-it, so memory is bounded whatever the size of the archive.
+it, so memory does not grow with the size of the archive (the reports of rejects and
+duplicates are streamed to their files too).
 
-With ``jobs`` > 1, forked workers read, build and encode chunks of documents and spool the
-records to files; the parent deduplicates in input order and copies the kept records into
+With ``jobs`` > 1, worker processes (forked on Linux) read, build and encode chunks of
+documents and spool the records to files; the parent deduplicates in input order and copies the kept records into
 the shards (the output is the same as with one process, byte for byte).
 """
 
@@ -41,7 +42,7 @@ import numpy as np
 from . import _kernels
 from .boilerplate import find_boilerplate
 from .errors import CorpusError, InputError
-from .io import ShardWriter, atomic_write
+from .io import ShardWriter, atomic_stream
 from .normalize import Profile, clean_whitespace, get_profile
 from .offsets import EditBuilder, OffsetMap, compose
 from .readers import JsonlFields, RawDoc, ReadOptions, _inputs, read_path
@@ -63,11 +64,6 @@ class IngestOptions:
     near_duplicates: bool = True
     shard_size: int = 10_000
     dedup_memory: int | None = 256 << 20  # bytes of dedup index kept in memory; past it, on disk
-
-
-class _Rejected(Exception):
-    def __init__(self, error: InputError):
-        self.error = error
 
 
 def document_from_raw(raw: RawDoc, options: IngestOptions = IngestOptions()) -> Document:
@@ -169,13 +165,6 @@ def document_from_text(
 
 def _where(raw: RawDoc) -> str:
     return f"{raw.path}:{raw.line}" if raw.line else raw.path
-
-
-def iter_raw(sources: Iterable[str | Path], options: IngestOptions) -> Iterator[RawDoc | InputError]:
-    """Raw documents (or the InputError of what cannot be read), in input order."""
-    read_options = ReadOptions(fields=options.fields)
-    for unit in _units(sources, options):
-        yield from _read_unit(unit, read_options)
 
 
 class _File(NamedTuple):
@@ -309,7 +298,7 @@ def _transform_chunk(units: list, options: IngestOptions, spool: str | None) -> 
             parts += (r.line, b"\n")
             results[i] = r._replace(line=None, at=pos, size=len(r.line) + 1)
             pos += len(r.line) + 1
-    fd, path = tempfile.mkstemp(dir=spool, suffix=".jsonl")
+    fd, path = tempfile.mkstemp(dir=spool, prefix=".chunk-", suffix=".tmp")  # never taken for a shard
     with os.fdopen(fd, "wb") as f:
         f.write(b"".join(parts))
     return path, results
@@ -582,35 +571,34 @@ def ingest(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     report = IngestReport()
-    rejects: list[bytes] = []
-    duplicates: list[bytes] = []
     sources = list(sources)
     if not sources:
         raise CorpusError("nothing to ingest: give at least one file or folder")
-
-    def reject(err: InputError) -> None:
-        report.rejected += 1
-        stderr.write(f"rejected: {err}\n")
-        rejects.append(msgspec.json.encode({"source": err.where, "reason": err.reason, "field": err.field,
-                                            "value": None if err.value is None else repr(err.value)[:200]}))
-
-    bar = _progress(progress)
+    bar: _progress | None = None
     try:
-        # shards appear together when the run ends, and the reports after them
-        with ShardWriter(out, "documents", options.shard_size, index=True) as writer, \
+        # shards appear together when the run ends, and the reports after them; the reports
+        # are written as they come (a run may reject or find duplicates by the million)
+        with atomic_stream(out / "rejects.jsonl") as rejects, atomic_stream(out / "duplicates.jsonl") as duplicates, \
+                ShardWriter(out, "documents", options.shard_size, index=True) as writer, \
                 tempfile.TemporaryDirectory(prefix=".ingest-spool-", dir=out) as spool, \
                 contextlib.closing(_SeenIndex(options.dedup_memory, Path(spool))) as seen:
             for item in _built(sources, options, jobs, Path(spool), writer.flush_copies):
+                if bar is None:  # started once the workers are: no thread of its own is forked
+                    bar = _progress(progress)
                 bar.advance()
                 if isinstance(item, InputError):
-                    reject(item)
+                    report.rejected += 1
+                    stderr.write(f"rejected: {item}\n")
+                    rejects.write(msgspec.json.encode({"source": item.where, "reason": item.reason, "field": item.field,
+                                                       "value": None if item.value is None else repr(item.value)[:200]}) + b"\n")
                     continue
                 dup = seen.duplicate_of(item.id_key, item.text_key)
                 if dup is not None:
                     first, kind = dup
                     report.duplicates += 1
                     stderr.write(f"duplicate: {item.path} ({item.id}) is {kind} as {first}; kept once\n")
-                    duplicates.append(msgspec.json.encode({"id": item.id, "source": item.path, "duplicate_of": first, "kind": kind}))
+                    duplicates.write(msgspec.json.encode({"id": item.id, "source": item.path, "duplicate_of": first,
+                                                          "kind": kind}) + b"\n")
                     continue
                 similar = seen.keep(item.id, item.id_key, item.text_key, item.bands)
                 if similar is None:
@@ -624,10 +612,9 @@ def ingest(
                     writer.write(msgspec.structs.replace(decode_document(line), near_duplicate_of=similar))
                 report.documents += 1
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
     report.shards = [str(p) for p in writer.paths]
-    atomic_write(out / "rejects.jsonl", b"".join(r + b"\n" for r in rejects))
-    atomic_write(out / "duplicates.jsonl", b"".join(r + b"\n" for r in duplicates))
     report.rejects_path = str(out / "rejects.jsonl")
     return report
 

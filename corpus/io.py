@@ -168,6 +168,8 @@ class ShardWriter:
             try:
                 n = os.copy_file_range(src, dst, end - start, start)
             except (AttributeError, OSError):  # not Linux, or not between these files
+                n = 0
+            if n <= 0:  # some file systems copy nothing rather than fail: copy through here
                 n = os.write(dst, os.pread(src, min(end - start, 1 << 24), start))
             if n <= 0:
                 raise OSError(f"could not copy records into {self._staged[-1]}: their source ended early")
@@ -245,12 +247,14 @@ def write_jsonl(path: str | Path, records: Iterable[msgspec.Struct]) -> int:
 
 def jsonl_files(paths: Iterable[str | Path], pattern: str = "*.jsonl") -> Iterator[Path]:
     """Files named directly, and the matching record files under folders (not hidden
-    files, not SIDECARS reports), in sorted order."""
+    files, nothing in a hidden folder such as a run's staging or spool left by a crash, not
+    SIDECARS reports), in sorted order."""
     for p in paths:
         p = Path(p)
         if p.is_dir():
             yield from sorted(x for x in p.rglob(pattern)
-                              if x.is_file() and not x.name.startswith(".") and x.name not in SIDECARS)
+                              if x.is_file() and x.name not in SIDECARS
+                              and not any(part.startswith(".") for part in x.relative_to(p).parts))
         elif p.exists():
             yield p
         else:

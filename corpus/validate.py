@@ -859,7 +859,11 @@ def _annotation_line_problems(raw: bytes, src: str, index: _Index, ont: _Ont, st
         else:
             ctx = _Ctx(ann.document_id, ann.annotator, src)
             return _valid_annotation_problems(ann, ctx, src, index, ont, strict_tokens, seen, "<input>", loc, line)
-    return _annotation_problems(msgspec.json.decode(raw), src, index, ont, strict_tokens, seen, loc=loc, line=line)
+    try:
+        obj = msgspec.json.decode(raw)
+    except (msgspec.ValidationError, msgspec.DecodeError) as exc:  # e.g. a number past 64-bit floats
+        return [_json_problem(src, raw, exc)]
+    return _annotation_problems(obj, src, index, ont, strict_tokens, seen, loc=loc, line=line)
 
 
 def _valid_annotation_problems(ann: Annotation, ctx: _Ctx, src: str | None, index: _Index, ont: _Ont, strict_tokens: bool,
@@ -1007,6 +1011,11 @@ def _lines(path: Path) -> Iterator[tuple[int, int, bytes]]:
             offset += len(line)
 
 
+def _json_problem(src: str, line: bytes, why: Any) -> Problem:
+    return Problem(severity="error", code="json", document=None, annotator=None, path="$",
+                   value=_short(line[:60]), source=src, message=f"not a JSON record: {why}")
+
+
 def _unknown(src: str, line: bytes, rid: Any) -> Problem:
     return Problem(severity="error", code="unknown-record", document=None, annotator=None, path="$",
                    value=_short(rid if rid is not None else line[:60]), source=src,
@@ -1030,8 +1039,9 @@ def validate_paths(
     or folders only searched for documents: indexed by id and offset, not checked).
     ``stats``, when given, receives counts of documents and annotations read. With
     ``jobs`` > 1, the annotation files are checked by that many forked worker processes
-    (one file at a time each; the index is shared copy-on-write); the output is the same,
-    in the same order.
+    (pieces of about 4 MB each; the index is shared copy-on-write); the output is the same,
+    in the same order. Lookup shards that ingest indexed (``documents-NNNNN.idx``) are
+    indexed from that file while it still describes them.
     """
     ont = _resolve_ontology(ontology)
     files = list(dict.fromkeys(jsonl_files(paths, "*.jsonl*")))
@@ -1065,14 +1075,18 @@ def validate_paths(
                 mixed = True
                 src = f"{path}:{n}"
                 if kind == "json":
-                    yield Problem(severity="error", code="json", document=None, annotator=None, path="$",
-                                  value=_short(line[:60]), source=src, message=f"not a JSON record: {rid}")
+                    yield _json_problem(src, line, rid)
                 elif kind == "unknown":
                     yield _unknown(src, line, rid)
                 else:
                     counts["documents"] += 1
                     loc = (k << _OFFSET_BITS) | offset
-                    problems, doc = _document_problems(msgspec.json.decode(line), src, index, seen_docs, loc, n)
+                    try:
+                        obj = msgspec.json.decode(line)
+                    except (msgspec.ValidationError, msgspec.DecodeError) as exc:  # a number past 64-bit floats
+                        yield _json_problem(src, line, exc)
+                        continue
+                    problems, doc = _document_problems(obj, src, index, seen_docs, loc, n)
                     yield from problems
                     if doc is not None:
                         if path.suffix == ".gz":

@@ -110,3 +110,14 @@ def test_shard_index_points_at_each_record_and_goes_stale_with_its_shard(tmp_pat
     with pytest.raises(ValueError, match="needs the key"):
         with ShardWriter(tmp_path / "k", "documents", index=True) as w:
             w.write_line(b"{}")
+
+
+def test_record_files_in_hidden_folders_are_not_records(tmp_path):
+    # a run killed before it cleaned up leaves its staging or spool folder behind
+    (tmp_path / ".ingest-spool-x").mkdir()
+    (tmp_path / ".ingest-spool-x" / "tmpab12.jsonl").write_text("{}\n")
+    (tmp_path / "sub" / ".staging").mkdir(parents=True)
+    (tmp_path / "sub" / ".staging" / "documents-00000.jsonl").write_text("{}\n")
+    (tmp_path / "documents-00000.jsonl").write_text("{}\n")
+    (tmp_path / "sub" / "more.jsonl").write_text("{}\n")
+    assert [p.relative_to(tmp_path).as_posix() for p in jsonl_files([tmp_path])] == ["documents-00000.jsonl", "sub/more.jsonl"]

@@ -525,3 +525,17 @@ def test_lines_read_back_longer_than_the_first_read(tmp_path, monkeypatch):
         assert files.line_at(107) == b"last line, no newline"
     finally:
         files.close()
+
+
+def test_a_number_no_float_holds_is_a_json_problem_not_a_crash(tmp_path):
+    doc = document_from_text(TEXT, doc_id="d1")
+    ann = json.loads(encode(_ann(doc, [("GPE", "الموصل")])))
+    ann["lead_time"] = 1.0
+    bad_doc = json.loads(encode(document_from_text(TEXT, doc_id="d2")))
+    bad_doc["raw_length"] = 1.0
+    lines = [json.dumps(ann).replace('"lead_time": 1.0', '"lead_time": 1e400'),
+             json.dumps(bad_doc, ensure_ascii=False).replace('"raw_length": 1.0', '"raw_length": 1e400')]
+    (tmp_path / "mixed.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    problems = list(validate_paths([tmp_path / "mixed.jsonl"]))
+    assert sorted((p.code, p.source) for p in problems if p.code == "json") == [
+        ("json", f"{tmp_path / 'mixed.jsonl'}:1"), ("json", f"{tmp_path / 'mixed.jsonl'}:2")]
