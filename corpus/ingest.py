@@ -29,7 +29,6 @@ import contextlib
 import hashlib
 import os
 from array import array
-import re
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -50,7 +49,7 @@ from .records import DOC_ID, Document, Extraction, Metadata, Normalization, Remo
 from .schemas import SCHEMA_VERSION
 from .segment import _bmp_tables, _code_points, _segment_cps
 
-__all__ = ["IngestOptions", "IngestReport", "document_from_raw", "document_from_text", "iter_documents", "ingest"]
+__all__ = ["IngestOptions", "IngestReport", "document_from_raw", "document_from_text", "ingest"]
 
 EXTRACTION_VERSION = "1.0.0"
 
@@ -228,11 +227,10 @@ def _transform(unit: _File | RawDoc | InputError, options: IngestOptions) -> _Bu
 
 
 def _built(
-    sources: Iterable[str | Path], options: IngestOptions, jobs: int, spool: Path | None = None,
-    chunk_done: Callable[[], None] | None = None,
+    sources: Iterable[str | Path], options: IngestOptions, jobs: int, spool: Path, chunk_done: Callable[[], None],
 ) -> Iterator[_Built | InputError]:
-    """Built records in input order. With ``jobs`` > 1 and a ``spool`` folder, workers
-    write their records to a file a chunk there and send only where they are: a
+    """Built records in input order. With ``jobs`` > 1, workers write their records to a
+    file a chunk in the ``spool`` folder and send only where they are: a
     hundred megabytes of records then never cross a pipe, and the parent copies them to
     the shards in the kernel (``ShardWriter.write_copy``). A chunk file goes as soon as
     its records are consumed (``chunk_done`` runs first: the writer copies what it
@@ -256,7 +254,7 @@ def _built(
     # that error instead of waiting for a result that will not come.
     window = 4 * jobs
     _bmp_tables()  # built once here, not once a worker (forked workers inherit it)
-    work = functools.partial(_transform_chunk, options=options, spool=None if spool is None else str(spool))
+    work = functools.partial(_transform_chunk, options=options, spool=str(spool))
     ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
     with ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
         pending: collections.deque = collections.deque()
@@ -269,15 +267,11 @@ def _built(
                 chunk_file, results = pending.popleft().result()
             except BrokenProcessPool as exc:
                 raise CorpusError(f"ingest: a worker process died ({exc}); out of memory? Try fewer --jobs") from None
-            if chunk_file is None:
-                yield from results
-                continue
             fd = os.open(chunk_file, os.O_RDONLY)
             try:
                 for r in results:
                     yield r if isinstance(r, InputError) else r._replace(src=fd)
-                if chunk_done is not None:
-                    chunk_done()
+                chunk_done()
             finally:
                 os.close(fd)
                 os.unlink(chunk_file)
@@ -286,10 +280,9 @@ def _built(
 _CHUNK = 128  # documents a task
 
 
-def _transform_chunk(units: list, options: IngestOptions, spool: str | None) -> tuple[str | None, list[_Built | InputError]]:
+def _transform_chunk(units: list, options: IngestOptions, spool: str) -> tuple[str, list[_Built | InputError]]:
+    """Worker function: a chunk of units built, their records written to one chunk file."""
     results = [_transform(unit, options) for unit in units]
-    if spool is None:
-        return None, results
     parts: list[bytes] = []
     pos = 0
     for i, r in enumerate(results):
@@ -302,15 +295,6 @@ def _transform_chunk(units: list, options: IngestOptions, spool: str | None) -> 
     with os.fdopen(fd, "wb") as f:
         f.write(b"".join(parts))
     return path, results
-
-
-def iter_documents(
-    sources: Iterable[str | Path], options: IngestOptions = IngestOptions(), jobs: int = 1
-) -> Iterator[Document | InputError]:
-    """Documents (or the InputError of what could not be read), in input order, before
-    deduplication."""
-    for item in _built(sources, options, jobs):
-        yield item if isinstance(item, InputError) else decode_document(item.line)
 
 
 # --- near-duplicates ------------------------------------------------------------------
