@@ -33,7 +33,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
-import msgspec
 
 from .errors import InputError
 from .io import ShardWriter, atomic_stream

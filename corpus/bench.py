@@ -28,7 +28,6 @@ import platform
 import random
 import re
 import shutil
-import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path

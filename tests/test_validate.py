@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from corpus.cli import main
 from corpus.ingest import IngestOptions, document_from_text
 from corpus.normalize import get_profile
-from corpus.records import Annotation, Entity, Event, OntologyRef, Trigger, Argument, encode, decode_annotation, text_sha256
+from corpus.records import Annotation, Entity, Event, OntologyRef, Trigger, Argument, encode, decode_annotation
 from corpus.schemas import SCHEMA_VERSION, load_schema
 from corpus.validate import CODES, Problem, reanchor, validate_paths, validate_records
 

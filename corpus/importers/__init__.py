@@ -24,7 +24,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional, Union
 
@@ -36,7 +36,7 @@ from ..ontology import Ontology, load_ontology
 from ..records import encode, to_dict
 from ..schemas import SCHEMA_VERSION, schema_errors
 from ._base import (
-    IMPORT_POLICY, IMPORT_STATUS, IMPORTERS, TYPE_NAME, ImportOptions, Imported, Importer, Issue, display_path,
+    IMPORT_POLICY, IMPORT_STATUS, IMPORTERS, ImportOptions, Imported, Importer, Issue, display_path,
     register,
 )
 from . import conll as _conll  # noqa: F401  (registers "conll")

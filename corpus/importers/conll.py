@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-import io
 import re
 from pathlib import Path
 from typing import Callable, Iterator, NamedTuple, Optional, Union

@@ -39,7 +39,6 @@ from typing import Any, Iterator, Optional, Union
 
 import msgspec
 
-from ..errors import InputError
 from ..ontology import Ontology
 from ..records import DOC_ID, Document, Metadata, Normalization, Source
 from ..schemas import SCHEMA_VERSION

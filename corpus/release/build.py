@@ -46,13 +46,13 @@ import msgspec
 from ..errors import InputError, ReleaseError
 from ..io import jsonl_files
 from ..ontology import Ontology, load_ontology
-from ..records import Annotation, Document, decode_annotation, decode_document, text_sha256
+from ..records import decode_annotation, decode_document
 from ..schemas import SCHEMA_VERSION
 from .features import CONFIGS, arrow_schema, config_features
 from .inputs import CorpusInfo
 from .manifest import MANIFEST
 from .rows import ReleaseRows, annotation_digest, annotation_problems
-from .splits import DEFAULT_RATIOS, DEFAULT_SEED, SPLITS, SplitSummary, check_ratios, create_split_tables, plan_splits
+from .splits import DEFAULT_RATIOS, DEFAULT_SEED, SPLITS, check_ratios, create_split_tables, plan_splits
 
 __all__ = ["build_release", "ReleaseResult", "ReleaseFacts", "parse_version", "release_date", "find_previous",
            "GOLD_STATUSES", "MANIFEST", "FIGURE", "SPLITS_FILE"]

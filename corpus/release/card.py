@@ -174,7 +174,7 @@ def _field_lines(features) -> list[str]:
 def _load_snippet(facts: "ReleaseFacts") -> list[str]:
     name, version = facts.info.name, facts.version
     lines = ["```python", "from datasets import load_dataset", "",
-             f"# this folder (offline), or the Hub repository pinned to this release:",
+             "# this folder (offline), or the Hub repository pinned to this release:",
              f"# load_dataset(\"ORG/{name}\", CONFIG, revision=\"v{version}\")"]
     for config in facts.configs:
         lines.append(f"{config} = load_dataset(\"path/to/{name}-{version}\", \"{config}\")")

@@ -110,7 +110,7 @@ def _answers(f: "ReleaseFacts") -> dict[str, str]:
     a["count"] = (f"{plural(t['documents'], 'document')} ({splits}), {plural(t['sentences'], 'sentence')}, {t['tokens']} tokens, "
                   f"{t['characters']} characters; {t['entities']} entity mentions"
                   + (f", {t['events']} event mentions with {t['arguments']} arguments" if has_events else "") + ".")
-    a["sample"] = (f"A sample: only documents with an adjudicated (gold) annotation are released"
+    a["sample"] = ("A sample: only documents with an adjudicated (gold) annotation are released"
                    + (f"; {f.unannotated} ingested documents without gold are left out." if f.unannotated else ".")
                    + (" The source corpus's own selection criteria apply." if imported else
                       " The documents were chosen by the maintainers; they do not represent Arabic news at large."))
@@ -127,8 +127,8 @@ def _answers(f: "ReleaseFacts") -> dict[str, str]:
                           + f"Near-duplicate documents are linked by `near_duplicate_of` ({f.near_duplicate_groups} groups).")
     a["splits"] = (f"Yes: {splits}, made per near-duplicate group, seeded (seed {f.splits['seed']}) and kept stable "
                    f"across releases; the split of every document id is in `splits.jsonl` (its sha256 in `manifest.json`).")
-    a["noise"] = (f"Annotations are human judgements and may contain errors"
-                  + (f"; inter-annotator agreement is reported in the card." if agreement_measured(f.agreement) else
+    a["noise"] = ("Annotations are human judgements and may contain errors"
+                  + ("; inter-annotator agreement is reported in the card." if agreement_measured(f.agreement) else
                      "; agreement was not measured for this release (see the card for why).")
                   + f" {f.ner_stats.get('expanded', 0)} entity spans do not fall on token boundaries and were widened in "
                     f"`ner`. Exact duplicates were removed at ingest and near-duplicates are linked.")

@@ -23,7 +23,7 @@ import hashlib
 import itertools
 import sqlite3
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import Mapping
 
 from ..errors import ReleaseError
 

@@ -224,8 +224,6 @@ def test_next_release_keeps_splits_and_reports_changes(tmp_path):
     out = tmp_path / "releases"
     first = _build(corpus, out, "0.1.0")
     # later: two more documents, one annotation changed, one document dropped
-    docs = [msgspec.json.decode(l) for p in sorted((corpus / "documents").glob("*.jsonl"))
-            for l in p.read_bytes().splitlines()]
     gold_lines = (corpus / "gold" / "gold.jsonl").read_bytes().splitlines()
     golds = [msgspec.json.decode(l) for l in gold_lines if b'"doc-011"' not in l]
     golds[0]["entities"] = golds[0]["entities"][:-1]

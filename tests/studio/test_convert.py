@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 
 from corpus.ontology import load_ontology
 from corpus.records import Annotation, Argument, Entity, Event, OntologyRef, Trigger, text_sha256
