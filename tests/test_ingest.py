@@ -352,6 +352,17 @@ def test_the_dedup_index_on_disk_answers_as_the_one_in_memory(tmp_path):
     assert outs[1] == outs[None] and outs[200_000] == outs[None]
 
 
+def test_dedup_memory_option(tmp_path):
+    src = _mixed_corpus(tmp_path / "src", 40, every=4, words=30, seed=9)
+    small = _run(["ingest", str(src), "--out", str(tmp_path / "small"), "--quiet", "--dedup-memory", "1"])
+    default = _run(["ingest", str(src), "--out", str(tmp_path / "default"), "--quiet"])
+    assert small.exit_code == default.exit_code == 0
+    assert _outputs(tmp_path / "small") == _outputs(tmp_path / "default")
+    bad = _run(["ingest", str(src), "--out", str(tmp_path / "bad"), "--dedup-memory", "0"])
+    assert bad.exit_code == 2 and "--dedup-memory" in bad.output and "0" in bad.output
+    assert not (tmp_path / "bad").exists()
+
+
 def test_the_dedup_index_moves_to_disk_past_its_budget():
     import tempfile as _tempfile
 
